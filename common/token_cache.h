@@ -1,0 +1,41 @@
+/* token_cache.h - give any process a valid access token for an account
+ * (DESIGN.md "The shared token-refresh cache", rules 1-6) */
+#ifndef OAUTHMAIL_TOKEN_CACHE_H
+#define OAUTHMAIL_TOKEN_CACHE_H
+
+#include <time.h>
+
+#include "status.h"
+
+struct oauthmail_config;
+struct token_cache;
+
+struct access_token {
+	const char *token;   /* owned by the cache; valid until the next call */
+	time_t expires;	     /* absolute, from expires_in */
+	char fingerprint[7]; /* first 6 hex chars of SHA-256, safe to log */
+};
+
+/* token_cache_open - a cache over cfg's token_dir.  cfg must outlive it.
+ * Reads key_file and CA data now (plugins call this before a chroot). */
+int token_cache_open(const struct oauthmail_config *cfg,
+		     struct token_cache **cache_r, const char **error_r);
+
+/* token_cache_get - a valid access token for account.  Hot path: a stat
+ * and a compare when the in-process copy is fresh; a lock-free read of
+ * the token file otherwise; a single-flight refresh under flock when the
+ * token has less than refresh_margin seconds left.  Returns OM_OK, or
+ * OM_ERR_CONFIG / OM_ERR_REAUTH / OM_ERR_TEMP with error_r naming the
+ * account, the provider's code, its meaning and the command to run. */
+enum om_status token_cache_get(struct token_cache *cache, const char *account,
+			       struct access_token *tok_r,
+			       const char **error_r);
+
+/* token_cache_invalidate - the server refused this token: the next get
+ * refreshes even if the token looks valid (only once per token). */
+void token_cache_invalidate(struct token_cache *cache, const char *account);
+
+/* token_cache_close - free the cache and wipe its copies */
+void token_cache_close(struct token_cache **cache);
+
+#endif

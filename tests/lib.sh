@@ -1,0 +1,139 @@
+# lib.sh - shared shell helpers for test scripts.  Source it first:
+#   . "$srcdir/lib.sh"; t_init my-test
+#
+# Gives every test a private directory $T, a cleanup trap that stops
+# every process the test registered (t_bg), and checks that print
+# got/want.  Exit codes: 0 pass, 1 fail, 77 skip.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${srcdir:=$top_srcdir/tests}"
+: "${builddir:=$top_builddir/tests}"
+: "${PYTHON3:=python3}"
+
+OAUTHMAIL_BIN="$top_builddir/postfix-tool/oauthmail"
+TICKETQ_BIN="$top_builddir/postfix-tool/ticketq"
+t_failed=0
+t_pids=""
+
+t_init() {
+	t_name=$1
+	mkdir -p "$builddir/tmp"
+	T=$(mktemp -d "$builddir/tmp/$t_name.XXXXXX") || exit 99
+	chmod 755 "$T"
+	trap t_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# t_bg PID - stop this process (and its group) when the test ends
+t_bg() {
+	t_pids="$t_pids $1"
+}
+
+t_cleanup() {
+	rc=$?
+	for f in ${t_cleanup_hooks:-}; do "$f" || :; done
+	for p in $t_pids; do kill "$p" 2>/dev/null; done
+	for p in $t_pids; do wait "$p" 2>/dev/null; done
+	if { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; } && [ "$t_failed" -eq 0 ] && [ -z "${T_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "test files kept in $T"
+	fi
+	if [ "$rc" -eq 0 ] && [ "$t_failed" -ne 0 ]; then rc=1; fi
+	exit "$rc"
+}
+
+# t_on_exit FUNC - run FUNC at cleanup (stop daemons, etc.)
+t_on_exit() {
+	t_cleanup_hooks="${t_cleanup_hooks:-} $1"
+}
+
+t_fail() {
+	echo "FAIL: $*"
+	t_failed=$((t_failed + 1))
+}
+
+t_pass() {
+	echo "ok: $*"
+}
+
+t_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# t_eq GOT WANT WHAT
+t_eq() {
+	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3: got '$1' want '$2'"; fi
+}
+
+# t_grep PATTERN FILE WHAT - FILE must contain PATTERN (extended regexp)
+t_grep() {
+	if grep -E -q -- "$1" "$2"; then t_pass "$3"; else
+		t_fail "$3: no /$1/ in $2"; sed 's/^/  | /' "$2" | tail -n 20; fi
+}
+
+# t_nogrep PATTERN FILE WHAT - FILE must not contain PATTERN
+t_nogrep() {
+	if grep -E -q -- "$1" "$2"; then t_fail "$3: /$1/ found in $2";
+		grep -E -- "$1" "$2" | head -n 5 | sed 's/^/  | /'; else t_pass "$3"; fi
+}
+
+# t_done - end of test: exit with the tally
+t_done() {
+	if [ "$t_failed" -ne 0 ]; then echo "$t_name: $t_failed failed"; exit 1; fi
+	echo "$t_name: passed"
+	exit 0
+}
+
+# t_need CMD... - skip when a program is genuinely missing
+t_need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 ||
+			t_skip "$c not installed (scripts/install-deps installs it)"
+	done
+}
+
+# t_free_port - a TCP port on 127.0.0.1 that is free right now
+t_free_port() {
+	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# t_wait_file FILE [SECONDS] - wait until FILE exists and is not empty
+t_wait_file() {
+	n=0
+	lim=$(( ${2:-10} * 10 ))
+	while [ ! -s "$1" ]; do
+		n=$((n + 1))
+		[ "$n" -gt "$lim" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# oauthmail ARGS... - the built binary, under valgrind when asked
+oauthmail() {
+	if [ -n "${OAUTHMAIL_VALGRIND:-}" ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite "$OAUTHMAIL_BIN" "$@"
+	else
+		"$OAUTHMAIL_BIN" "$@"
+	fi
+}
+
+# ticketq ARGS... - likewise
+ticketq() {
+	if [ -n "${OAUTHMAIL_VALGRIND:-}" ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite "$TICKETQ_BIN" "$@"
+	else
+		"$TICKETQ_BIN" "$@"
+	fi
+}
+
+# Optional parts: the mock identity provider and the real-peer rig.
+[ -f "$srcdir/mock-idp.sh" ] && . "$srcdir/mock-idp.sh"
+[ -f "$srcdir/rig.sh" ] && . "$srcdir/rig.sh"
+:
