@@ -17,6 +17,7 @@ enum grant_kind {
 };
 
 enum tls_mode {
+	TLS_UNSET, /* provider default */
 	TLS_IMPLICIT,
 	TLS_STARTTLS,
 };
@@ -48,7 +49,7 @@ struct account_config {
 	struct mail_server imap;
 	struct mail_server pop3;
 	struct mail_server smtp;
-	int pop3_split_auth;
+	int pop3_split_auth; /* -1 = provider default */
 };
 
 struct oauthmail_config {
