@@ -31,6 +31,12 @@ enum om_status token_cache_get(struct token_cache *cache, const char *account,
 			       struct access_token *tok_r,
 			       const char **error_r);
 
+/* token_cache_get_path - the same for an absolute token-file path (the
+ * SASL password may name one); the file says which account it is */
+enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
+				    struct access_token *tok_r,
+				    const char **error_r);
+
 /* token_cache_invalidate - the server refused this token: the next get
  * refreshes even if the token looks valid (only once per token). */
 void token_cache_invalidate(struct token_cache *cache, const char *account);
