@@ -1,0 +1,198 @@
+/*
+ * ticket_id.c - the identities a ticket queue hands out and checks.
+ *
+ * Ticket numbers: 6 or more digits, derived from HMAC(key, message key,
+ * attempt).  Not sequential (a customer cannot guess the neighbour's
+ * ticket) and reproducible: `reindex` replays the Maildir in delivery
+ * order and arrives at the same numbers, so subject tags and our
+ * Message-IDs in customers' mail keep pointing at the right ticket.
+ *
+ * Our Message-IDs carry the ticket number and an HMAC over it, so a
+ * reply that quotes one threads even when our index lost it, and one
+ * that comes back as a message's own Message-ID is recognised as a
+ * loop.  A look-alike with a bad signature is treated as foreign.
+ *
+ * Subject tags "[#482913]" (prefix configurable) are only a hint: the
+ * caller accepts them from participants of the ticket only.
+ */
+#include "oauthmail-config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+
+#include "ticket_config.h"
+#include "ticket_id.h"
+
+#define TICKET_DIGITS_MAX 12
+
+static void hmac_raw(const struct ticket_config *cfg, const char *purpose,
+		     const char *data, unsigned char out[32])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	memset(out, 0, 32);
+	if (ctx != NULL &&
+	    EVP_MAC_init(ctx, cfg->hmac_key, sizeof(cfg->hmac_key), params) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)purpose,
+			   strlen(purpose)) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)":", 1) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)data, strlen(data)))
+		EVP_MAC_final(ctx, out, &outl, 32);
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+}
+
+void ticket_id_sign(const struct ticket_config *cfg, const char *purpose,
+		    const char *data, char sig[TICKET_SIG_LEN + 1])
+{
+	unsigned char mac[32];
+	int i;
+
+	hmac_raw(cfg, purpose, data, mac);
+	for (i = 0; i < TICKET_SIG_LEN / 2; i++)
+		snprintf(sig + 2 * i, 3, "%02x", mac[i]);
+	sig[TICKET_SIG_LEN] = '\0';
+}
+
+int ticket_id_check(const struct ticket_config *cfg, const char *purpose,
+		    const char *data, const char *sig)
+{
+	char want[TICKET_SIG_LEN + 1];
+	char got[TICKET_SIG_LEN + 1];
+	size_t i;
+
+	if (strlen(sig) != TICKET_SIG_LEN)
+		return 0;
+	for (i = 0; i < TICKET_SIG_LEN; i++)
+		got[i] = (char)tolower((unsigned char)sig[i]);
+	got[TICKET_SIG_LEN] = '\0';
+	ticket_id_sign(cfg, purpose, data, want);
+	return CRYPTO_memcmp(want, got, TICKET_SIG_LEN) == 0;
+}
+
+uint64_t ticket_id_number(const struct ticket_config *cfg, const char *key,
+			  unsigned int attempt)
+{
+	unsigned char mac[32];
+	char data[256];
+	unsigned int digits = 6 + attempt / 8;
+	uint64_t low = 1, v = 0;
+	unsigned int i;
+
+	if (digits > TICKET_DIGITS_MAX)
+		digits = TICKET_DIGITS_MAX;
+	for (i = 1; i < digits; i++)
+		low *= 10;
+	snprintf(data, sizeof(data), "%s:%u", key, attempt);
+	hmac_raw(cfg, "ticket", data, mac);
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | mac[i];
+	return low + v % (9 * low);
+}
+
+int ticket_id_message_id(const struct ticket_config *cfg, uint64_t ticket,
+			 char *buf, size_t size)
+{
+	unsigned char nonce[8];
+	char data[64], sig[TICKET_SIG_LEN + 1];
+	int n;
+
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return -1;
+	n = snprintf(data, sizeof(data),
+		     "%llu.%02x%02x%02x%02x%02x%02x%02x%02x",
+		     (unsigned long long)ticket, nonce[0], nonce[1], nonce[2],
+		     nonce[3], nonce[4], nonce[5], nonce[6], nonce[7]);
+	if (n < 0 || (size_t)n >= sizeof(data))
+		return -1;
+	ticket_id_sign(cfg, "msgid", data, sig);
+	n = snprintf(buf, size, "tq.%s.%s@%s", data, sig, cfg->id_domain);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int ticket_id_parse_number(const char *s, uint64_t *ticket_r)
+{
+	size_t n = strspn(s, "0123456789");
+	uint64_t v = 0;
+	size_t i;
+
+	if (n < 6 || n > TICKET_DIGITS_MAX || s[n] != '\0' || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	*ticket_r = v;
+	return 0;
+}
+
+/* "tq.<digits>.<16 hex>.<sig>@..." */
+int ticket_id_parse_own(const struct ticket_config *cfg, const char *msgid,
+			uint64_t *ticket_r)
+{
+	char data[64], num[TICKET_DIGITS_MAX + 1], sig[TICKET_SIG_LEN + 1];
+	const char *p, *dot, *at;
+	size_t dlen;
+
+	if (strncasecmp(msgid, "tq.", 3) != 0)
+		return 0;
+	p = msgid + 3;
+	dot = strchr(p, '.');
+	if (dot == NULL || (size_t)(dot - p) > TICKET_DIGITS_MAX)
+		return 0;
+	memcpy(num, p, (size_t)(dot - p));
+	num[dot - p] = '\0';
+	if (strspn(dot + 1, "0123456789abcdef") != 16 || dot[17] != '.')
+		return 0;
+	at = strchr(dot + 18, '@');
+	if (at == NULL || at - (dot + 18) != TICKET_SIG_LEN)
+		return 0;
+	dlen = (size_t)(dot + 17 - p);
+	memcpy(data, p, dlen);
+	data[dlen] = '\0';
+	memcpy(sig, dot + 18, TICKET_SIG_LEN);
+	sig[TICKET_SIG_LEN] = '\0';
+	if (ticket_id_parse_number(num, ticket_r) < 0 ||
+	    !ticket_id_check(cfg, "msgid", data, sig))
+		return 0;
+	return 1;
+}
+
+static int tag_at(const char *p, const char *prefix, uint64_t *ticket_r)
+{
+	size_t plen = strlen(prefix), n;
+	char num[TICKET_DIGITS_MAX + 1];
+
+	if (strncasecmp(p + 1, prefix, plen) != 0)
+		return 0;
+	p += 1 + plen;
+	n = strspn(p, "0123456789");
+	if (n < 6 || n > TICKET_DIGITS_MAX || p[n] != ']')
+		return 0;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	return ticket_id_parse_number(num, ticket_r) == 0;
+}
+
+int ticket_id_find_tag(const struct ticket_config *cfg, const char *subject,
+		       uint64_t *ticket_r)
+{
+	const char *p;
+
+	if (subject == NULL)
+		return 0;
+	for (p = strchr(subject, '['); p != NULL; p = strchr(p + 1, '['))
+		if (tag_at(p, cfg->tag_prefix, ticket_r))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* ticket_store.h - tickets.db: the SQLite index of the queue */
+#ifndef OAUTHMAIL_TICKET_STORE_H
+#define OAUTHMAIL_TICKET_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+struct ticket_store;
+struct ticket_strv;
+
+#define TICKET_STORE_SCHEMA 1
+
+/* A message row as stored. */
+struct ticket_store_msg {
+	int64_t id;	 /* set by ticket_store_add_message */
+	uint64_t ticket; /* 0 = not filed on a ticket */
+	const char *dkey;
+	const char *file;
+	const char *message_id;
+	const char *kind;
+	const char *flags;
+	const char *reason;
+	const char *from_addr;
+	const char *from_name;
+	const char *reply_to;
+	const char *to_addrs;
+	const char *cc_addrs;
+	const char *subject;
+	time_t date;
+	time_t arrived;
+	int64_t size;
+	const char *text;
+	const char *html; /* NULL = none */
+};
+
+struct ticket_store_att {
+	int64_t message;
+	const char *name;
+	const char *content_type;
+	int64_t size;
+	const char *path; /* NULL = not saved */
+	const char *content_id;
+	int is_inline;
+};
+
+/* ticket_store_open - open (create=1: create if missing) the database
+ * at path in WAL mode with the busy timeout.  0, or -1 with error_r;
+ * ticket_store_temp_failure tells whether retrying may help. */
+int ticket_store_open(const char *path, int busy_timeout, int create,
+		      struct ticket_store **st_r, const char **error_r);
+
+/* ticket_store_close - close and NULL */
+void ticket_store_close(struct ticket_store **st);
+
+/* ticket_store_temp_failure - 1 when the last failure was transient
+ * (busy, locked, disk full, I/O error, out of memory) */
+int ticket_store_temp_failure(const struct ticket_store *st);
+
+/* ticket_store_open_failed_temp - the same for a failed open */
+int ticket_store_open_failed_temp(void);
+
+/* ticket_store_db - the SQLite handle (read-only queries, JSON) */
+sqlite3 *ticket_store_db(struct ticket_store *st);
+
+/* ticket_store_begin - BEGIN IMMEDIATE (waits up to the busy timeout) */
+int ticket_store_begin(struct ticket_store *st, const char **error_r);
+/* ticket_store_commit - COMMIT */
+int ticket_store_commit(struct ticket_store *st, const char **error_r);
+/* ticket_store_rollback - ROLLBACK, if a transaction is open */
+void ticket_store_rollback(struct ticket_store *st);
+
+/* ticket_store_has_dkey - 1 when a message with this key is stored */
+int ticket_store_has_dkey(struct ticket_store *st, const char *dkey,
+			  const char **error_r);
+
+/* ticket_store_ticket_by_message_id - ticket of the newest filed
+ * message with this Message-ID: 1 found, 0 none, -1 error */
+int ticket_store_ticket_by_message_id(struct ticket_store *st,
+				      const char *message_id,
+				      uint64_t *ticket_r, const char **error_r);
+
+/* ticket_store_ticket_exists - 1 yes, 0 no, -1 error */
+int ticket_store_ticket_exists(struct ticket_store *st, uint64_t ticket,
+			       const char **error_r);
+
+/* ticket_store_is_participant - 1 yes, 0 no, -1 error */
+int ticket_store_is_participant(struct ticket_store *st, uint64_t ticket,
+				const char *addr, const char **error_r);
+
+/* ticket_store_create_ticket - a new ticket, status open */
+int ticket_store_create_ticket(struct ticket_store *st, uint64_t ticket,
+			       const char *subject, const char *requester,
+			       time_t now, const char *flags,
+			       const char **error_r);
+
+/* ticket_store_add_participant - add (ignored when present) */
+int ticket_store_add_participant(struct ticket_store *st, uint64_t ticket,
+				 const char *addr, const char **error_r);
+
+/* ticket_store_update - set status (NULL = keep) and updated time
+ * (0 = keep), add a flag word (NULL = none) */
+int ticket_store_update(struct ticket_store *st, uint64_t ticket,
+			const char *status, time_t updated,
+			const char *add_flag, const char **error_r);
+
+/* ticket_store_add_message - insert; sets msg->id */
+int ticket_store_add_message(struct ticket_store *st,
+			     struct ticket_store_msg *msg,
+			     const char **error_r);
+
+/* ticket_store_add_attachment - insert */
+int ticket_store_add_attachment(struct ticket_store *st,
+				const struct ticket_store_att *att,
+				const char **error_r);
+
+/* ticket_store_add_event - queue an event for `ticketq next` */
+int ticket_store_add_event(struct ticket_store *st, const char *type,
+			   uint64_t ticket, int64_t message, time_t now,
+			   int auto_answer, const char **error_r);
+
+/* ticket_store_exec - run SQL without results (schema, reindex) */
+int ticket_store_exec(struct ticket_store *st, const char *sql,
+		      const char **error_r);
+
+#endif

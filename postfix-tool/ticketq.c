@@ -1,0 +1,235 @@
+/*
+ * ticketq.c - the ticket queue program: a delivery filter that turns
+ * mail into help-desk tickets (deliver), and the queue's CLI.
+ *
+ * This file parses the common options, finds the queue (--queue DIR,
+ * $TICKETQ_QUEUE, or /var/spool/ticketq), switches from root to the
+ * queue's owner and dispatches to ticketq_<command>.c.  `deliver`
+ * speaks sysexits (0 stored, 75 try again, 65 with 5.3.4 for mail over
+ * the size limit); the other commands exit 0 ok, 1 usage, 2 queue or
+ * config problem, 3 not found / nothing pending, 4 try again.
+ */
+#include "oauthmail-config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ticket_id.h"
+#include "ticket_queue.h"
+#include "ticketq.h"
+
+#define DEFAULT_QUEUE "/var/spool/ticketq"
+
+struct command {
+	const char *name;
+	tq_command_fn *fn;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"init", tq_init,
+	 "init [--address ADDR] [--owner USER]   create a queue"},
+	{"deliver", tq_deliver,
+	 "deliver [--sender S] [--recipient R]    store the message on stdin "
+	 "(MTA)"},
+	{"list", tq_list,
+	 "list [--status S] [--json]              list tickets"},
+	{"show", tq_show,
+	 "show ID [--json]                        a ticket and its thread"},
+	{"reply", tq_reply,
+	 "reply ID [--auto]                       answer (body on stdin)"},
+	{"close", tq_close,
+	 "close ID                                close a ticket"},
+	{"reopen", tq_reopen,
+	 "reopen ID                               reopen a ticket"},
+	{"next", tq_next,
+	 "next [--json] [--consumer NAME]         claim the next event"},
+	{"reindex", tq_reindex,
+	 "reindex [--missing]                     rebuild tickets.db from "
+	 "the Maildir"},
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: ticketq [--queue DIR] COMMAND [ARGS]\n\n");
+	for (i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %s\n", commands[i].summary);
+	fprintf(out,
+		"\nThe queue: --queue DIR, $TICKETQ_QUEUE, or %s.  "
+		"See ticketq(1).\n",
+		DEFAULT_QUEUE);
+}
+
+int tq_exit_for(enum ticket_status st)
+{
+	switch (st) {
+	case TICKET_OK:
+		return TQ_OK;
+	case TICKET_ERR_TEMP:
+		return TQ_TEMP;
+	default:
+		return TQ_QUEUE;
+	}
+}
+
+int tq_drop_privileges(const char *dir)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) < 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 ||
+	    setuid(st.st_uid) < 0) {
+		log_error("cannot switch to the owner of %s (uid %ld): %s", dir,
+			  (long)st.st_uid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int tq_ticket_arg(const char *arg, uint64_t *ticket_r)
+{
+	if (arg[0] == '#')
+		arg++;
+	if (ticket_id_parse_number(arg, ticket_r) < 0) {
+		log_error("'%s' is not a ticket number (6 or more digits)",
+			  printable(arg, 40));
+		return -1;
+	}
+	return 0;
+}
+
+int tq_parse_options(struct tq_cli *cli, const char *usage_text,
+		     const struct option *longopts,
+		     int (*on_opt)(int opt, const char *arg, void *ctx),
+		     void *ctx)
+{
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(cli->argc, cli->argv, "", longopts, NULL)) !=
+	       -1) {
+		if (c == 'Q') {
+			cli->queue_dir = optarg;
+		} else if (c == 'h') {
+			printf("usage: ticketq %s\n", usage_text);
+			exit(0);
+		} else if (c == '?' || on_opt == NULL ||
+			   on_opt(c, optarg, ctx) < 0) {
+			log_error("usage: ticketq %s", usage_text);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int tq_operands(struct tq_cli *cli, int first, int want, const char *usage_text)
+{
+	if (first >= 0 && cli->argc - first == want)
+		return 0;
+	if (first >= 0)
+		log_error("usage: ticketq %s", usage_text);
+	return -1;
+}
+
+int tq_open(struct tq_cli *cli, struct ticket_queue **q_r)
+{
+	enum ticket_status st;
+	const char *error;
+
+	if (tq_drop_privileges(cli->queue_dir) < 0)
+		return TQ_QUEUE;
+	st = ticket_queue_open(cli->queue_dir, q_r, &error);
+	if (st == TICKET_OK)
+		st = ticket_queue_lock(*q_r, TICKET_LOCK_SHARED, &error);
+	if (st == TICKET_OK)
+		st = ticket_queue_store(*q_r, &error);
+	if (st != TICKET_OK) {
+		log_error("%s", error);
+		ticket_queue_close(q_r);
+	}
+	return tq_exit_for(st);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* An MTA must defer, never bounce, on our command-line mistakes. */
+static int mentions_deliver(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "deliver") == 0)
+			return 1;
+	return 0;
+}
+
+/* Options before the command: --queue DIR, --help. */
+static int global_options(int argc, char **argv, struct tq_cli *cli)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--queue") == 0 && i + 1 < argc) {
+			cli->queue_dir = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--queue=", 8) == 0) {
+			cli->queue_dir = argv[i] + 8;
+			i++;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+			   strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		} else {
+			return -1;
+		}
+	}
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	struct tq_cli cli;
+	const char *env = getenv("TICKETQ_QUEUE");
+	int i;
+
+	log_init("ticketq");
+	umask(027);
+	memset(&cli, 0, sizeof(cli));
+	cli.queue_dir = env != NULL && *env != '\0' ? env : DEFAULT_QUEUE;
+	i = global_options(argc, argv, &cli);
+	if (i < 0 || i >= argc) {
+		usage(stderr);
+		return mentions_deliver(argc, argv) ? tq_deliver_usage_exit()
+						    : TQ_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (cmd == NULL) {
+		log_error("unknown command '%s'", printable(argv[i], 40));
+		usage(stderr);
+		return TQ_USAGE;
+	}
+	cli.argc = argc - i;
+	cli.argv = argv + i;
+	return cmd->fn(&cli);
+}

@@ -1,0 +1,61 @@
+/* ticketq.h - the ticketq program: shared parts of the subcommands */
+#ifndef OAUTHMAIL_TICKETQ_H
+#define OAUTHMAIL_TICKETQ_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "ticket_queue.h"
+
+/* Exit codes of every subcommand but deliver (which speaks sysexits). */
+enum tq_exit {
+	TQ_OK = 0,
+	TQ_USAGE = 1,	 /* bad command line */
+	TQ_QUEUE = 2,	 /* no queue, bad config, broken index */
+	TQ_NOTFOUND = 3, /* no such ticket; `next`: nothing pending */
+	TQ_TEMP = 4,	 /* busy, locked, disk full: try again */
+};
+
+struct tq_cli {
+	const char *queue_dir; /* --queue, $TICKETQ_QUEUE or the default */
+	int argc;	       /* the subcommand's arguments (argv[0] = name) */
+	char **argv;
+};
+
+typedef int tq_command_fn(struct tq_cli *cli);
+
+tq_command_fn tq_init, tq_deliver, tq_list, tq_show, tq_next, tq_reply,
+	tq_close, tq_reopen, tq_reindex;
+
+/* tq_parse_options - getopt_long over the subcommand's argv with the
+ * common --queue and --help; calls on_opt for the others.  Returns the
+ * index of the first operand, or -1 after printing usage. */
+int tq_parse_options(struct tq_cli *cli, const char *usage,
+		     const struct option *longopts,
+		     int (*on_opt)(int opt, const char *arg, void *ctx),
+		     void *ctx);
+
+/* tq_operands - 0 when exactly want operands follow first; else print
+ * the usage (unless tq_parse_options already did) and return -1 */
+int tq_operands(struct tq_cli *cli, int first, int want,
+		const char *usage_text);
+
+/* tq_open - open the queue, take the shared lock, open the index:
+ * TQ_OK, or an exit code after printing why */
+int tq_open(struct tq_cli *cli, struct ticket_queue **q_r);
+
+/* tq_exit_for - the exit code for a queue status */
+int tq_exit_for(enum ticket_status st);
+
+/* tq_ticket_arg - parse a ticket number operand; -1 after printing */
+int tq_ticket_arg(const char *arg, uint64_t *ticket_r);
+
+/* tq_deliver_usage_exit - print the 4.3.5 line for a broken deliver
+ * command line and return 75 (the MTA defers, the admin fixes it) */
+int tq_deliver_usage_exit(void);
+
+/* tq_drop_privileges - when root, become the queue directory's owner
+ * (so files we create stay usable by the delivery user).  0, or -1. */
+int tq_drop_privileges(const char *dir);
+
+#endif
