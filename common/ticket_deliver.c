@@ -18,7 +18,8 @@
  *
  * Threading: In-Reply-To then References (newest first), each checked
  * as our own signed Message-ID and as any stored Message-ID; bounces
- * first by the Message-IDs inside the report; then the subject tag,
+ * first by the Message-IDs inside the report; then the message's own
+ * Message-ID (the same mail with another body); then the subject tag,
  * accepted only from a participant of that ticket; else customers get
  * a new ticket and robots get none.  Robots filed on a ticket never
  * change its state; bounces flag it.
@@ -281,6 +282,13 @@ static int find_thread(struct filing *f, const char **error_r)
 		r = thread_refs(f, &f->m->dsn_refs, "bounced message", error_r);
 	if (r == 0)
 		r = thread_refs(f, &f->m->refs, "References", error_r);
+	if (r == 0 && f->m->message_id != NULL) {
+		/* the same mail again with another body (a list footer,
+		 * a second alias): the same ticket */
+		struct ticket_strv self = {&f->m->message_id, 1};
+
+		r = thread_refs(f, &self, "same Message-ID", error_r);
+	}
 	if (r == 0 && f->m->kind != TICKET_KIND_BOUNCE)
 		r = thread_tag(f, error_r);
 	return r;

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <glib.h>
+#include <gmime/gmime.h>
 
 #include "errorf.h"
 #include "strbuf.h"
@@ -137,6 +137,18 @@ void ticket_files_safe_name(const char *name, const char *ext, char *out,
 	snprintf(out, size, "%s%s", stem, tail);
 }
 
+/* A forwarded message is named after its subject, as osTicket does. */
+static const char *message_subject(const struct ticket_part *p)
+{
+	GMimeMessage *msg = GMIME_IS_MESSAGE_PART(p->obj)
+				    ? g_mime_message_part_get_message(
+					      GMIME_MESSAGE_PART(p->obj))
+				    : NULL;
+	const char *s = msg ? g_mime_message_get_subject(msg) : NULL;
+
+	return s != NULL && *s != '\0' ? s : "message";
+}
+
 static void part_name(const struct ticket_part *p, unsigned int index,
 		      char *out, size_t size)
 {
@@ -151,7 +163,9 @@ static void part_name(const struct ticket_part *p, unsigned int index,
 		snprintf(raw, sizeof(raw), "%.*s%s",
 			 (int)strcspn(p->content_id, "@"), p->content_id, ext);
 	else if (p->is_message)
-		snprintf(raw, sizeof(raw), "message-%u%s", index, ext);
+		snprintf(raw, sizeof(raw), "%s%s", message_subject(p), ext);
+	else if (strcasecmp(p->content_type, "text/rfc822-headers") == 0)
+		snprintf(raw, sizeof(raw), "original-headers%s", ext);
 	else
 		snprintf(raw, sizeof(raw), "part-%u%s", index, ext);
 	ticket_files_safe_name(raw, ext + 1, out, size);
