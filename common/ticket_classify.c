@@ -141,19 +141,23 @@ static char *fold(const char *s)
 	return folded;
 }
 
-/* After the phrase: end, a separator, or a word that keeps it a label. */
+/* After the phrase: the end, ':' or a bracket, a dash after a blank
+ * ("Absent - back Monday", not "Absent-minded"), or a word that keeps
+ * it a label ("Out of Office AutoReply"). */
 static int ooo_tail_ok(const char *p)
 {
 	static const char *const words[] = {"autoreply", "auto-reply", "reply",
 					    "notice", "notification"};
+	const char *start = p;
 	size_t i;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p == '\0' || strchr(":-([", *p) != NULL ||
-	    strncmp(p, "\xe2\x80\x93", 3) == 0)
+	if (*p == '\0' || strchr(":([", *p) != NULL)
 		return 1;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	if (p > start && (*p == '-' || strncmp(p, "\xe2\x80\x93", 3) == 0))
+		return 1;
+	for (i = 0; p > start && i < sizeof(words) / sizeof(words[0]); i++)
 		if (strncmp(p, words[i], strlen(words[i])) == 0)
 			return 1;
 	return 0;
@@ -385,8 +389,8 @@ void ticket_classify(struct ticket_mail *m, const struct ticket_config *cfg)
 	if (m->msg == NULL)
 		return;
 	if (is_loop(m, cfg))
-		return;
-	if (m->is_dsn)
+		m->flags |= TICKET_FLAG_NO_AUTO_ANSWER;
+	else if (m->is_dsn)
 		set(m, TICKET_KIND_BOUNCE, 0, "delivery status report", NULL);
 	else if (ticket_mail_header(m, "X-Failed-Recipients") != NULL)
 		set(m, TICKET_KIND_BOUNCE, 0, "X-Failed-Recipients",
