@@ -75,32 +75,54 @@ static int load_ticket(struct ticket_store *st, struct ticket_reply_info *ri,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int load_last(struct ticket_store *st, struct ticket_reply_info *ri,
-		     const char **error_r)
+/* The newest message matching sql's WHERE clause, columns: address,
+ * Message-ID, flags, kind. */
+static int load_newest(struct ticket_store *st, struct ticket_reply_info *ri,
+		       const char *sql, int addressing, const char **error_r)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (query(st,
-		  "SELECT coalesce(reply_to, from_addr), message_id, flags, "
-		  "kind FROM messages WHERE ticket = ? AND kind IN "
-		  "('customer', 'auto-reply', 'bounce') ORDER BY "
-		  "(kind = 'customer') DESC, arrived DESC, id DESC LIMIT 1",
-		  ri->ticket, &stmt, error_r) < 0)
+	if (query(st, sql, ri->ticket, &stmt, error_r) < 0)
 		return -1;
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && addressing) {
 		if (sqlite3_column_text(stmt, 0) != NULL) {
 			free(ri->to);
 			ri->to = col_dup(stmt, 0);
 		}
 		ri->in_reply_to = col_dup(stmt, 1);
+	} else if (rc == SQLITE_ROW) {
 		ri->last_flags = ticket_mail_flags_parse(
 			(const char *)sqlite3_column_text(stmt, 2));
 		ri->last_kind = col_dup(stmt, 3);
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whom to answer (the last customer), and what came in last (any
+ * kind: `reply --auto` must not answer a robot). */
+static int load_last(struct ticket_store *st, struct ticket_reply_info *ri,
+		     const char **error_r)
+{
+	static const char cols[] =
+		"SELECT coalesce(reply_to, from_addr), message_id, flags, kind "
+		"FROM messages WHERE ticket = ? AND ";
+
+	char customer[256], inbound[256];
+
+	snprintf(customer, sizeof(customer),
+		 "%skind = 'customer' ORDER BY arrived DESC, id DESC LIMIT 1",
+		 cols);
+	snprintf(inbound, sizeof(inbound),
+		 "%skind IN ('customer', 'auto-reply', 'bounce') ORDER BY "
+		 "arrived DESC, id DESC LIMIT 1",
+		 cols);
+	if (load_newest(st, ri, customer, 1, error_r) < 0 ||
+	    load_newest(st, ri, inbound, 0, error_r) < 0)
+		return -1;
+	return 0;
 }
 
 static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
