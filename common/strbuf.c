@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
+#include <string.h> /* explicit_bzero */
 
 #include "strbuf.h"
 
 void wipe(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }
 
 void wipe_free_str(char **p)

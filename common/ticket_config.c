@@ -10,7 +10,7 @@
  * Rules: the INI dialect of common/ini.c; every key is known, unknown
  * or repeated keys are FILE:LINE errors.  `init` creates missing parts
  * and never overwrites an existing config; the key comes from the
- * OpenSSL CSPRNG.  The config is written 0640 (it holds the HMAC key:
+ * kernel's CSPRNG (getrandom).  The config is written 0640 (it holds the HMAC key:
  * readable by the queue's group, the help desk, never by others),
  * directories 0750.  When run as root, new parts take the owner and
  * group of the queue directory, so `ticketq init` as root prepares a
@@ -26,13 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "errorf.h"
 #include "ini.h"
 #include "safefile.h"
 #include "strbuf.h"
 #include "ticket_config.h"
+#include "ticket_id.h"
 
 #define CONFIG_MAX (64 * 1024)
 #define DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -i"
@@ -392,8 +391,8 @@ static int write_config(const char *dir, const char *address,
 	size_t i;
 	int ret = -1;
 
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		*error_r = "no random bytes for the HMAC key (OpenSSL RAND)";
+	if (ticket_id_random(key, sizeof(key)) < 0) {
+		*error_r = "no random bytes for the HMAC key (getrandom)";
 		return -1;
 	}
 	strbuf_init(&sb, CONFIG_MAX);

@@ -40,7 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <glib.h>
 
 #include "errorf.h"
 #include "strbuf.h"
@@ -82,27 +82,28 @@ static void hex32(const unsigned char *in, char *out)
 		snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
+/* SHA-256 over Message-ID and body hash; without a Message-ID over the
+ * header block and the body hash (the whole message, in effect). */
 static void dedup_key(const struct ticket_spool *sp, char out[33])
 {
+	const char *hdrs = sp->headers.data ? sp->headers.data : "";
+	char *mid = ticket_mail_message_id(hdrs, sp->headers.len);
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 	unsigned char md[32];
-	unsigned int n = sizeof(md);
-	char *mid = ticket_mail_message_id(
-		sp->headers.data ? sp->headers.data : "", sp->headers.len);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	gsize n = sizeof(md);
 
-	memset(md, 0, sizeof(md));
-	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_DigestUpdate(ctx, "ticketq-dkey-1", 15);
-		if (mid != NULL) {
-			EVP_DigestUpdate(ctx, mid, strlen(mid) + 1);
-			EVP_DigestUpdate(ctx, sp->body_hash, 32);
-		} else {
-			EVP_DigestUpdate(ctx, "\0raw", 4);
-			EVP_DigestUpdate(ctx, sp->raw_hash, 32);
-		}
-		EVP_DigestFinal_ex(ctx, md, &n);
+	g_checksum_update(c, (const guchar *)"ticketq-dkey-1", 15);
+	if (mid != NULL) {
+		g_checksum_update(c, (const guchar *)mid,
+				  (gssize)strlen(mid) + 1);
+	} else {
+		g_checksum_update(c, (const guchar *)"\0raw", 4);
+		g_checksum_update(c, (const guchar *)hdrs,
+				  (gssize)sp->headers.len);
 	}
-	EVP_MD_CTX_free(ctx);
+	g_checksum_update(c, sp->body_hash, sizeof(sp->body_hash));
+	g_checksum_get_digest(c, md, &n);
+	g_checksum_free(c);
 	free(mid);
 	hex32(md, out);
 }
@@ -161,6 +162,7 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 		r = ticket_maildir_commit(q->cfg->dir, &sp, d->name, &existed,
 					  error_r);
 		d->outcome = TICKET_STORED;
+		d->existed = existed;
 	}
 	free(prepend);
 	ticket_maildir_discard(&sp);

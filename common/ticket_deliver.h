@@ -23,6 +23,7 @@ struct ticket_delivery {
 	char name[64];	 /* Maildir file name (the dedup key) */
 	uint64_t ticket; /* 0 = not filed on a ticket */
 	int new_ticket;
+	int existed;	 /* the raw copy was already there (a retry) */
 	const char *how; /* how it was threaded: "References", "subject tag" */
 	enum ticket_kind kind;
 	unsigned int flags;

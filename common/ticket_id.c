@@ -18,40 +18,34 @@
 #include "oauthmail-config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
+
+#include <glib.h>
 
 #include "ticket_config.h"
 #include "ticket_id.h"
 
 #define TICKET_DIGITS_MAX 12
 
+/* HMAC-SHA256 with GLib: no OpenSSL provider start-up in a process
+ * that lives for one delivery. */
 static void hmac_raw(const struct ticket_config *cfg, const char *purpose,
 		     const char *data, unsigned char out[32])
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[2];
-	size_t outl = 0;
+	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, cfg->hmac_key,
+			      sizeof(cfg->hmac_key));
+	gsize len = 32;
 
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	memset(out, 0, 32);
-	if (ctx != NULL &&
-	    EVP_MAC_init(ctx, cfg->hmac_key, sizeof(cfg->hmac_key), params) &&
-	    EVP_MAC_update(ctx, (const unsigned char *)purpose,
-			   strlen(purpose)) &&
-	    EVP_MAC_update(ctx, (const unsigned char *)":", 1) &&
-	    EVP_MAC_update(ctx, (const unsigned char *)data, strlen(data)))
-		EVP_MAC_final(ctx, out, &outl, 32);
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
+	g_hmac_update(h, (const guchar *)purpose, (gssize)strlen(purpose));
+	g_hmac_update(h, (const guchar *)":", 1);
+	g_hmac_update(h, (const guchar *)data, (gssize)strlen(data));
+	g_hmac_get_digest(h, out, &len);
+	g_hmac_unref(h);
 }
 
 void ticket_id_sign(const struct ticket_config *cfg, const char *purpose,
@@ -64,6 +58,33 @@ void ticket_id_sign(const struct ticket_config *cfg, const char *purpose,
 	for (i = 0; i < TICKET_SIG_LEN / 2; i++)
 		snprintf(sig + 2 * i, 3, "%02x", mac[i]);
 	sig[TICKET_SIG_LEN] = '\0';
+}
+
+int ticket_id_equal(const char *a, const char *b, size_t n)
+{
+	unsigned char diff = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+int ticket_id_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int ticket_id_check(const struct ticket_config *cfg, const char *purpose,
@@ -79,7 +100,7 @@ int ticket_id_check(const struct ticket_config *cfg, const char *purpose,
 		got[i] = (char)tolower((unsigned char)sig[i]);
 	got[TICKET_SIG_LEN] = '\0';
 	ticket_id_sign(cfg, purpose, data, want);
-	return CRYPTO_memcmp(want, got, TICKET_SIG_LEN) == 0;
+	return ticket_id_equal(want, got, TICKET_SIG_LEN);
 }
 
 uint64_t ticket_id_number(const struct ticket_config *cfg, const char *key,
@@ -109,7 +130,7 @@ int ticket_id_message_id(const struct ticket_config *cfg, uint64_t ticket,
 	char data[64], sig[TICKET_SIG_LEN + 1];
 	int n;
 
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+	if (ticket_id_random(nonce, sizeof(nonce)) < 0)
 		return -1;
 	n = snprintf(data, sizeof(data),
 		     "%llu.%02x%02x%02x%02x%02x%02x%02x%02x",

@@ -19,6 +19,13 @@ void ticket_id_sign(const struct ticket_config *cfg, const char *purpose,
 int ticket_id_check(const struct ticket_config *cfg, const char *purpose,
 		    const char *data, const char *sig);
 
+/* ticket_id_equal - compare n bytes in constant time: 1 equal */
+int ticket_id_equal(const char *a, const char *b, size_t n);
+
+/* ticket_id_random - len bytes from the kernel CSPRNG (getrandom):
+ * 0, or -1 */
+int ticket_id_random(void *buf, size_t len);
+
 /* ticket_id_number - the attempt-th candidate number for a new ticket
  * opened by the message with dedup key `key`: 6 digits for the first 8
  * attempts, then one more digit every 8 attempts.  Keyed by the HMAC

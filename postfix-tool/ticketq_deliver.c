@@ -74,6 +74,13 @@ static int tempfail(const char *code, const char *why)
 	return EX_TEMPFAIL;
 }
 
+static const char *how(const struct ticket_delivery *d)
+{
+	if (d->new_ticket)
+		return "new";
+	return d->how != NULL ? d->how : "update";
+}
+
 static int report(const struct ticket_queue *q, const struct ticket_delivery *d)
 {
 	const char *kind = ticket_mail_kind_name(d->kind);
@@ -97,15 +104,13 @@ static int report(const struct ticket_queue *q, const struct ticket_delivery *d)
 		break;
 	}
 	if (d->ticket != 0)
-		printf("ticketq: ticket %llu (%s, %s)\n",
-		       (unsigned long long)d->ticket,
-		       d->new_ticket ? "new"
-		       : d->how	     ? d->how
-				     : "update",
-		       kind);
+		printf("ticketq: ticket %llu (%s, %s)",
+		       (unsigned long long)d->ticket, how(d), kind);
 	else
-		printf("ticketq: stored, no ticket (%s%s%s)\n", kind,
+		printf("ticketq: stored, no ticket (%s%s%s)", kind,
 		       d->reason[0] ? ": " : "", printable(d->reason, 120));
+	printf("%s\n",
+	       d->existed ? "; raw copy kept from an earlier attempt" : "");
 	log_info("%s: from=<%s> size=%llu kind=%s ticket=%llu%s%s%s", d->name,
 		 printable(d->from, 200), (unsigned long long)d->size, kind,
 		 (unsigned long long)d->ticket, d->new_ticket ? " (new)" : "",

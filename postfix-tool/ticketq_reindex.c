@@ -125,7 +125,7 @@ static void carry_claims(struct ticket_queue *q, const char *old_db)
 			  &error);
 }
 
-static void unlink_db(const char *path)
+static void unlink_sidecars(const char *path)
 {
 	char side[4096 + 64];
 
@@ -133,6 +133,11 @@ static void unlink_db(const char *path)
 	unlink(side);
 	snprintf(side, sizeof(side), "%s-shm", path);
 	unlink(side);
+}
+
+static void unlink_db(const char *path)
+{
+	unlink_sidecars(path);
 	unlink(path);
 }
 
@@ -152,10 +157,7 @@ static int swap_in(struct ticket_queue *q, const char *new_db,
 	if (rename(new_files, files) < 0 && errno != ENOENT)
 		goto fail;
 	remove_tree(old_files);
-	snprintf(old_files, sizeof(old_files), "%s-wal", db);
-	unlink(old_files);
-	snprintf(old_files, sizeof(old_files), "%s-shm", db);
-	unlink(old_files);
+	unlink_sidecars(db); /* the old index's WAL must not meet the new */
 	if (rename(new_db, db) < 0)
 		goto fail;
 	return safefile_fsync_dir(q->cfg->dir, &error);
@@ -186,8 +188,14 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 		return -1;
 	}
 	carry_claims(q, old_db);
-	ticket_store_exec(q->store, "PRAGMA wal_checkpoint(TRUNCATE)", &error);
+	if (ticket_store_exec(q->store, "PRAGMA wal_checkpoint(TRUNCATE)",
+			      &error) < 0) {
+		log_error("%s", error);
+		ticket_store_close(&q->store);
+		return -1;
+	}
 	ticket_store_close(&q->store);
+	unlink_sidecars(new_db); /* checkpointed: all is in new_db */
 	return swap_in(q, new_db, q->files_root);
 }
 
