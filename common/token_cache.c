@@ -337,10 +337,6 @@ static void record_failure(struct token_cache *c, struct cache_entry *e,
 	free(rec->last_error);
 	rec->last_error = strdup(err->message);
 	rec->last_error_time = now;
-	if (err->status == OM_ERR_TEMP)
-		log_warn("%s", err->message);
-	else
-		log_error("%s", err->message);
 	if (rec->account != NULL &&
 	    token_store_write(e->path, cache_key(c), rec, &why) < 0)
 		log_warn("cannot record the failure in %s: %s", e->path, why);
