@@ -394,7 +394,7 @@ static enum om_status store_success(struct token_cache *c,
 
 static enum om_status request_and_store(struct token_cache *c,
 					struct cache_entry *e,
-					struct token_record *rec,
+					struct token_record *rec, int force,
 					const char **error_r)
 {
 	const struct account_config *acct = e->acct;
@@ -418,6 +418,10 @@ static enum om_status request_and_store(struct token_cache *c,
 		return st;
 	}
 	record_failure(c, e, rec, &err);
+	if (force) { /* asked for a refresh: report that it failed */
+		*error_r = errorf("%s", err.message);
+		return err.status;
+	}
 	return serve_or_fail(e, rec, err.status, errorf("%s", err.message),
 			     error_r);
 }
@@ -499,7 +503,7 @@ static enum om_status refresh_under_lock(struct token_cache *c,
 							    : "refresh failed",
 					    (long)(rec->backoff_until - now)),
 				     error_r);
-	return request_and_store(c, e, rec, error_r);
+	return request_and_store(c, e, rec, force, error_r);
 }
 
 static enum om_status refresh_locked(struct token_cache *c,

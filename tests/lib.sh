@@ -85,16 +85,23 @@ t_eq() {
 	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3: got '$1' want '$2'"; fi
 }
 
+# t_show FILE - the end of FILE for a failure report, long token-like
+# strings masked so a failing test cannot leak a secret into its log
+t_show() {
+	tail -n 20 "$1" | sed -E 's#[A-Za-z0-9+/=._~-]{40,}#<long string>#g; s/^/  | /'
+}
+
 # t_grep PATTERN FILE WHAT - FILE must contain PATTERN (extended regexp)
 t_grep() {
 	if grep -E -q -- "$1" "$2"; then t_pass "$3"; else
-		t_fail "$3: no /$1/ in $2"; sed 's/^/  | /' "$2" | tail -n 20; fi
+		t_fail "$3: no /$1/ in $2"; t_show "$2"; fi
 }
 
 # t_nogrep PATTERN FILE WHAT - FILE must not contain PATTERN
 t_nogrep() {
 	if grep -E -q -- "$1" "$2"; then t_fail "$3: /$1/ found in $2";
-		grep -E -- "$1" "$2" | head -n 5 | sed 's/^/  | /'; else t_pass "$3"; fi
+		grep -E -- "$1" "$2" | head -n 5 >"$T/.nogrep"; t_show "$T/.nogrep"
+	else t_pass "$3"; fi
 }
 
 # t_done - end of test: exit with the tally
