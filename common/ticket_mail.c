@@ -291,7 +291,6 @@ int ticket_mail_part_copy(struct ticket_part *part, int fd, uint64_t max,
 
 		g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
 		n = g_mime_object_write_to_stream(part->obj, NULL, out);
-		g_mime_stream_flush(out);
 		g_object_unref(out);
 		if (n < 0)
 			return -1;

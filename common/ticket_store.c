@@ -9,12 +9,14 @@
  *
  * Durability follows Dovecot's mail_fsync=optimized: the raw message
  * is fsync()ed in the Maildir before the index is touched; the index
- * runs synchronous=NORMAL (always consistent, after a crash of the
- * process or of the machine), is not checkpointed at every close (a
- * delivery is a process of its own; that would be three syncs per
- * message) but every 256 pages.  A power cut can thus lose the last
- * index updates, never a message: `ticketq reindex --missing` indexes
- * what the Maildir has and the index lacks.
+ * runs synchronous=NORMAL, which SQLite keeps consistent through any
+ * crash and which syncs at checkpoints only.  The last connection to
+ * close checkpoints (WAL synced, pages copied, database synced), so a
+ * lone delivery's index update is on disk before `deliver` exits; with
+ * deliveries running side by side the last updates can wait for the
+ * next checkpoint, and a power cut may lose them - never a message:
+ * `ticketq reindex --missing` indexes what the Maildir has and the
+ * index lacks.  (synchronous=FULL would add a sync per commit.)
  *
  * The index is not the truth: the Maildir is.  Everything here can be
  * rebuilt by `ticketq reindex`.
@@ -250,13 +252,8 @@ static int configure(struct ticket_store *st, int busy_timeout,
 {
 	sqlite3_busy_timeout(st->db, busy_timeout * 1000);
 	sqlite3_extended_result_codes(st->db, 1);
-	/* Each delivery is its own process: a checkpoint at every close
-	 * would cost three syncs per message.  The WAL is checkpointed
-	 * every 256 pages instead (see the head of this file). */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	return ticket_store_exec(st,
 				 "PRAGMA synchronous=NORMAL;"
-				 "PRAGMA wal_autocheckpoint=256;"
 				 "PRAGMA foreign_keys=OFF;"
 				 "PRAGMA trusted_schema=OFF;",
 				 error_r);
