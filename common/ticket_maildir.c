@@ -81,7 +81,7 @@ static int open_tmp(const char *dir, char *path, size_t size)
 	return -1;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int ticket_maildir_write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
@@ -127,7 +127,7 @@ static int store_bytes(int fd, struct copy_state *cs, struct ticket_spool *sp,
 
 	if (len == 0)
 		return 0;
-	if (write_all(fd, p, len) < 0)
+	if (ticket_maildir_write_all(fd, p, len) < 0)
 		return -1;
 	sp->size += len;
 	if (cs->in_headers)
@@ -314,7 +314,7 @@ int ticket_maildir_store(const char *dir, const char *name, const void *data,
 	fd = open_tmp(dir, sp.tmp_path, sizeof(sp.tmp_path));
 	if (fd < 0)
 		return receive_fail(-1, &sp, "create", error_r);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (ticket_maildir_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		return receive_fail(fd, &sp, "write", error_r);
 	if (close(fd) < 0)
 		return receive_fail(-1, &sp, "close", error_r);

@@ -279,12 +279,26 @@ static void set_body(GMimeMessage *msg, const char *text)
 	g_object_unref(tp);
 }
 
+/* A stored Message-ID fit to go back into a header: printable ASCII,
+ * no blanks or angle brackets (it came from outside). */
+static int safe_id(const char *id)
+{
+	const unsigned char *p = (const unsigned char *)id;
+
+	if (id == NULL || *p == '\0' || strlen(id) > 900)
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
 static void set_threading(GMimeMessage *msg, const struct ticket_reply_info *ri)
 {
 	GString *refs = g_string_new("");
 	size_t i;
 
-	if (ri->in_reply_to != NULL) {
+	if (safe_id(ri->in_reply_to)) {
 		char *irt = g_strdup_printf("<%s>", ri->in_reply_to);
 
 		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt,
@@ -292,8 +306,10 @@ static void set_threading(GMimeMessage *msg, const struct ticket_reply_info *ri)
 		g_free(irt);
 	}
 	for (i = 0; i < ri->references.n; i++)
-		g_string_append_printf(refs, "%s<%s>", i ? " " : "",
-				       ri->references.v[i]);
+		if (safe_id(ri->references.v[i]))
+			g_string_append_printf(refs, "%s<%s>",
+					       refs->len ? " " : "",
+					       ri->references.v[i]);
 	if (refs->len > 0)
 		g_mime_object_set_header(GMIME_OBJECT(msg), "References",
 					 refs->str, NULL);

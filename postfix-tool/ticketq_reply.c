@@ -34,6 +34,7 @@
 #include "ticket_classify.h"
 #include "ticket_config.h"
 #include "ticket_deliver.h"
+#include "ticket_maildir.h"
 #include "ticket_queue.h"
 #include "ticket_reply.h"
 #include "ticket_store.h"
@@ -67,22 +68,6 @@ static int read_body(struct strbuf *body)
 		}
 	}
 	return ticket_utf8_clean(body);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static int split_words(char *cmd, char **argv, int max)
@@ -128,7 +113,7 @@ static int run_sendmail(const char *command, const char *text)
 	close(fds[0]);
 	if (pid > 0) {
 		signal(SIGPIPE, SIG_IGN);
-		ret = write_all(fds[1], text, strlen(text));
+		ret = ticket_maildir_write_all(fds[1], text, strlen(text));
 		close(fds[1]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -155,7 +140,7 @@ static int spool_text(struct ticket_queue *q, const char *text,
 	const char *error = "cannot create a memory file";
 	enum ticket_status st = TICKET_ERR_TEMP;
 
-	if (fd >= 0 && write_all(fd, text, strlen(text)) == 0 &&
+	if (fd >= 0 && ticket_maildir_write_all(fd, text, strlen(text)) == 0 &&
 	    lseek(fd, 0, SEEK_SET) == 0)
 		st = ticket_deliver_spool(q, fd, NULL, NULL, d, &error);
 	if (fd >= 0)
