@@ -54,6 +54,7 @@
 
 struct cache_entry {
 	const struct account_config *acct;
+	int by_name; /* token_dir/<account>.json, found by account name */
 	char *path;
 	char *lock_path;
 	struct stat st; /* identity of the file the copy came from */
@@ -592,6 +593,7 @@ static struct cache_entry *account_entry(struct token_cache *c,
 		return NULL;
 	}
 	e->acct = acct;
+	e->by_name = 1;
 	return e;
 }
 

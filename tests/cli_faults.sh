@@ -59,7 +59,7 @@ fault reset '' 'token endpoint unreachable'
 fault close '' 'token endpoint unreachable'
 
 # back-off: after a transient failure the next use does not hammer
-mock_ctl fail '{"kind": "503", "endpoint": "token"}' >/dev/null
+mock_ctl fail '{"kind": "503", "endpoint": "token", "retry_after": 120}' >/dev/null
 oauthmail token support >/dev/null 2>>"$T/all.err"
 n=$(mock_stat token)
 oauthmail token support >/dev/null 2>"$T/err"

@@ -119,6 +119,18 @@ t_need() {
 	done
 }
 
+# t_wait_grep PATTERN FILE [SECONDS] - wait until FILE holds PATTERN
+t_wait_grep() {
+	n=0
+	lim=$(( ${3:-20} * 10 ))
+	until grep -E -q -- "$1" "$2" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt "$lim" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
 # t_free_port - a TCP port on 127.0.0.1 that is free right now
 t_free_port() {
 	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
