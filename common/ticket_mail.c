@@ -31,6 +31,7 @@
 
 #include "errorf.h"
 #include "strbuf.h"
+#include "ticket_maildir.h"
 #include "ticket_mail.h"
 
 #define WALK_DEPTH_MAX 32
@@ -277,57 +278,64 @@ static int read_text(GMimeObject *obj, struct strbuf *out, int *truncated)
 	return 0;
 }
 
+/* An attached message, written as it was (headers and all). */
+static int copy_message(struct ticket_part *part, int fd, uint64_t max,
+			uint64_t *size_r)
+{
+	GMimeStream *out = g_mime_stream_fs_new(fd);
+	ssize_t n;
+
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
+	n = g_mime_object_write_to_stream(part->obj, NULL, out);
+	g_object_unref(out); /* no flush: that would fsync */
+	if (n < 0)
+		return -1;
+	*size_r = (uint64_t)n;
+	return max > 0 && (uint64_t)n > max ? 1 : 0;
+}
+
+/* A decoded part, chunk by chunk, stopping past max. */
+static int copy_decoded(GMimeStream *rs, int fd, uint64_t max, uint64_t *size_r)
+{
+	char *buf = malloc(CHUNK);
+	ssize_t n;
+	int ret = 0;
+
+	*size_r = 0;
+	if (buf == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	while ((n = g_mime_stream_read(rs, buf, CHUNK)) > 0) {
+		*size_r += (uint64_t)n;
+		if (max > 0 && *size_r > max) {
+			ret = 1;
+			break;
+		}
+		if (ticket_maildir_write_all(fd, buf, (size_t)n) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
 int ticket_mail_part_copy(struct ticket_part *part, int fd, uint64_t max,
 			  uint64_t *size_r)
 {
 	GMimeStream *rs;
-	char *buf;
-	ssize_t n, w;
-	uint64_t total = 0;
-	int ret = 0;
+	int ret;
 
-	if (part->is_message) {
-		GMimeStream *out = g_mime_stream_fs_new(fd);
-
-		g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
-		n = g_mime_object_write_to_stream(part->obj, NULL, out);
-		g_object_unref(out);
-		if (n < 0)
-			return -1;
-		*size_r = (uint64_t)n;
-		return max > 0 && (uint64_t)n > max ? 1 : 0;
-	}
+	if (part->is_message)
+		return copy_message(part, fd, max, size_r);
 	rs = part_reader(part->obj, 0);
-	buf = malloc(CHUNK);
-	while (rs != NULL && buf != NULL &&
-	       (n = g_mime_stream_read(rs, buf, CHUNK)) > 0) {
-		total += (uint64_t)n;
-		if (max > 0 && total > max) {
-			ret = 1;
-			break;
-		}
-		for (w = 0; w < n;) {
-			ssize_t k = write(fd, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {
-				ret = -1;
-				break;
-			}
-			w += k;
-		}
-		if (ret < 0)
-			break;
+	if (rs == NULL) {
+		*size_r = 0;
+		return 0;
 	}
-	if (buf == NULL) {
-		errno = ENOMEM;
-		ret = -1;
-	}
-	free(buf);
-	if (rs != NULL)
-		g_object_unref(rs);
-	*size_r = total;
+	ret = copy_decoded(rs, fd, max, size_r);
+	g_object_unref(rs);
 	return ret;
 }
 

@@ -159,16 +159,17 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 
 	memset(ri, 0, sizeof(*ri));
 	ri->ticket = ticket;
+	*error_r = NULL;
 	r = load_ticket(st, ri, error_r);
+	if (r == 1 &&
+	    (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0))
+		r = -1;
+	if (r < 0 && *error_r == NULL)
+		*error_r = errorf("tickets.db: %s",
+				  sqlite3_errmsg(ticket_store_db(st)));
 	if (r <= 0)
-		return r;
-	if (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0) {
-		if (*error_r == NULL)
-			*error_r = errorf("tickets.db: %s",
-					  sqlite3_errmsg(ticket_store_db(st)));
-		return -1;
-	}
-	return 1;
+		ticket_reply_info_free(ri);
+	return r;
 }
 
 void ticket_reply_info_free(struct ticket_reply_info *ri)

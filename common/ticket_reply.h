@@ -31,7 +31,7 @@ struct ticket_outgoing {
 };
 
 /* ticket_reply_load - read the ticket's reply facts: 1 found, 0 no such
- * ticket, -1 error */
+ * ticket, -1 error (ri is left empty but for 1; free it in every case) */
 int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 		      struct ticket_reply_info *ri, const char **error_r);
 

@@ -199,6 +199,24 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 	return swap_in(q, new_db, q->files_root);
 }
 
+/* The queue under the exclusive lock: deliveries wait (and defer). */
+static int open_exclusive(struct tq_cli *cli, struct ticket_queue **q_r)
+{
+	enum ticket_status st;
+	const char *error;
+
+	if (tq_drop_privileges(cli->queue_dir) < 0)
+		return TQ_QUEUE;
+	st = ticket_queue_open(cli->queue_dir, q_r, &error);
+	if (st == TICKET_OK)
+		st = ticket_queue_lock(*q_r, TICKET_LOCK_EXCLUSIVE, &error);
+	if (st != TICKET_OK) {
+		log_error("%s", error);
+		ticket_queue_close(q_r);
+	}
+	return tq_exit_for(st);
+}
+
 int tq_reindex(struct tq_cli *cli)
 {
 	static const struct option longopts[] = {
@@ -207,13 +225,10 @@ int tq_reindex(struct tq_cli *cli)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char usage_text[] = "reindex [--missing]";
 	struct tally t = {0, 0, 0, 0, 0};
 	struct ticket_queue *q = NULL;
-	enum ticket_status st;
-	const char *error;
 	int missing = 0, rc;
-
-	static const char usage_text[] = "reindex [--missing]";
 
 	if (tq_operands(cli,
 			tq_parse_options(cli, usage_text, longopts, reindex_opt,
@@ -225,17 +240,8 @@ int tq_reindex(struct tq_cli *cli)
 			return rc;
 		rc = replay(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
 	} else {
-		if (tq_drop_privileges(cli->queue_dir) < 0)
-			return TQ_QUEUE;
-		st = ticket_queue_open(cli->queue_dir, &q, &error);
-		if (st == TICKET_OK)
-			st = ticket_queue_lock(q, TICKET_LOCK_EXCLUSIVE,
-					       &error);
-		if (st != TICKET_OK) {
-			log_error("%s", error);
-			ticket_queue_close(&q);
-			return tq_exit_for(st);
-		}
+		if ((rc = open_exclusive(cli, &q)) != TQ_OK)
+			return rc;
 		rc = rebuild(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
 	}
 	ticket_maildir_clean_tmp(q->cfg->dir, TMP_AGE);

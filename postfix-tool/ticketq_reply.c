@@ -226,6 +226,20 @@ static int send_reply(struct ticket_queue *q, struct ticket_reply_info *ri,
 	return TQ_OK;
 }
 
+/* The ticket's reply facts: TQ_OK, or an exit code after saying why. */
+static int load_ticket(struct ticket_queue *q, uint64_t id,
+		       struct ticket_reply_info *ri)
+{
+	const char *error;
+	int r = ticket_reply_load(q->store, id, ri, &error);
+
+	if (r < 0)
+		log_error("%s", error);
+	else if (r == 0)
+		log_error("no ticket %llu", (unsigned long long)id);
+	return r < 0 ? TQ_QUEUE : r == 0 ? TQ_NOTFOUND : TQ_OK;
+}
+
 int tq_reply(struct tq_cli *cli)
 {
 	static const struct option longopts[] = {
@@ -238,8 +252,7 @@ int tq_reply(struct tq_cli *cli)
 	struct ticket_reply_info ri;
 	struct ticket_queue *q = NULL;
 	struct strbuf body;
-	const char *error;
-	int automatic = 0, i, r, rc;
+	int automatic = 0, i, rc;
 	uint64_t id;
 
 	i = tq_parse_options(cli, usage_text, longopts, reply_opt, &automatic);
@@ -255,18 +268,10 @@ int tq_reply(struct tq_cli *cli)
 		strbuf_free(&body);
 		return rc;
 	}
-	r = ticket_reply_load(q->store, id, &ri, &error);
-	if (r <= 0) {
-		if (r < 0)
-			log_error("%s", error);
-		else
-			log_error("no ticket %llu", (unsigned long long)id);
-		rc = r < 0 ? TQ_QUEUE : TQ_NOTFOUND;
-	} else if (!(automatic && refuse_auto(&ri))) {
+	rc = load_ticket(q, id, &ri);
+	if (rc == TQ_OK && !(automatic && refuse_auto(&ri)))
 		rc = send_reply(q, &ri, body.data ? body.data : "", automatic);
-	}
-	if (r > 0)
-		ticket_reply_info_free(&ri);
+	ticket_reply_info_free(&ri);
 	strbuf_free(&body);
 	ticket_queue_close(&q);
 	return rc;
@@ -283,6 +288,29 @@ static const char *who_am_i(void)
 	return pw ? pw->pw_name : "unknown";
 }
 
+/* Keep the status change as a signed note in the Maildir, index it. */
+static int write_note(struct ticket_queue *q, uint64_t id, const char *action,
+		      const char *want)
+{
+	struct ticket_outgoing out;
+	struct ticket_delivery d;
+	const char *error;
+	int rc;
+
+	if (ticket_reply_note(q->cfg, id, action, who_am_i(), &out, &error) <
+	    0) {
+		log_error("%s", error);
+		return TQ_TEMP;
+	}
+	rc = spool_text(q, out.stored, &d) < 0 || index_spooled(q, &d) < 0
+		     ? TQ_TEMP
+		     : TQ_OK;
+	if (rc == TQ_OK)
+		printf("ticket %llu %s\n", (unsigned long long)id, want);
+	ticket_outgoing_free(&out);
+	return rc;
+}
+
 static int set_status(struct tq_cli *cli, const char *action, const char *want)
 {
 	static const struct option longopts[] = {
@@ -290,15 +318,12 @@ static int set_status(struct tq_cli *cli, const char *action, const char *want)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ticket_reply_info ri;
-	struct ticket_outgoing out;
-	struct ticket_delivery d;
-	struct ticket_queue *q = NULL;
-	const char *error;
 	const char *usage_text =
 		strcmp(action, "close") == 0 ? "close ID" : "reopen ID";
+	struct ticket_reply_info ri;
+	struct ticket_queue *q = NULL;
 	uint64_t id;
-	int i, r, rc;
+	int i, rc;
 
 	i = tq_parse_options(cli, usage_text, longopts, NULL, NULL);
 	if (tq_operands(cli, i, 1, usage_text) < 0 ||
@@ -306,28 +331,12 @@ static int set_status(struct tq_cli *cli, const char *action, const char *want)
 		return TQ_USAGE;
 	if ((rc = tq_open(cli, &q)) != TQ_OK)
 		return rc;
-	r = ticket_reply_load(q->store, id, &ri, &error);
-	if (r <= 0) {
-		log_error("%s", r < 0 ? error : "no such ticket");
-		ticket_queue_close(&q);
-		return r < 0 ? TQ_QUEUE : TQ_NOTFOUND;
-	}
-	if (strcmp(ri.status, want) == 0) {
-		printf("ticket %llu is already %s\n", (unsigned long long)id,
-		       want);
-	} else if (ticket_reply_note(q->cfg, id, action, who_am_i(), &out,
-				     &error) < 0) {
-		log_error("%s", error);
-		rc = TQ_TEMP;
-	} else {
-		rc = spool_text(q, out.stored, &d) < 0 ||
-				     index_spooled(q, &d) < 0
-			     ? TQ_TEMP
-			     : TQ_OK;
-		if (rc == TQ_OK)
-			printf("ticket %llu %s\n", (unsigned long long)id,
-			       want);
-		ticket_outgoing_free(&out);
+	if ((rc = load_ticket(q, id, &ri)) == TQ_OK) {
+		if (strcmp(ri.status, want) == 0)
+			printf("ticket %llu is already %s\n",
+			       (unsigned long long)id, want);
+		else
+			rc = write_note(q, id, action, want);
 	}
 	ticket_reply_info_free(&ri);
 	ticket_queue_close(&q);
