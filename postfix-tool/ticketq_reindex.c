@@ -125,14 +125,17 @@ static void carry_claims(struct ticket_queue *q, const char *old_db)
 			  &error);
 }
 
+/* A database's journal (and WAL files of queues made by older builds) */
 static void unlink_sidecars(const char *path)
 {
+	static const char *const ext[] = {"-journal", "-wal", "-shm"};
 	char side[4096 + 64];
+	size_t i;
 
-	snprintf(side, sizeof(side), "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof(side), "%s-shm", path);
-	unlink(side);
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", path, ext[i]);
+		unlink(side);
+	}
 }
 
 static void unlink_db(const char *path)
@@ -157,7 +160,8 @@ static int swap_in(struct ticket_queue *q, const char *new_db,
 	if (rename(new_files, files) < 0 && errno != ENOENT)
 		goto fail;
 	remove_tree(old_files);
-	unlink_sidecars(db); /* the old index's WAL must not meet the new */
+	/* a hot journal of the old index must never be played into the new */
+	unlink_sidecars(db);
 	if (rename(new_db, db) < 0)
 		goto fail;
 	return safefile_fsync_dir(q->cfg->dir, &error);
@@ -188,14 +192,8 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 		return -1;
 	}
 	carry_claims(q, old_db);
-	if (ticket_store_exec(q->store, "PRAGMA wal_checkpoint(TRUNCATE)",
-			      &error) < 0) {
-		log_error("%s", error);
-		ticket_store_close(&q->store);
-		return -1;
-	}
 	ticket_store_close(&q->store);
-	unlink_sidecars(new_db); /* checkpointed: all is in new_db */
+	unlink_sidecars(new_db); /* committed: all is in new_db */
 	return swap_in(q, new_db, q->files_root);
 }
 

@@ -153,11 +153,12 @@ t_eq "$tickets" "$((N - N / 5))" "one ticket per new question"
 
 # Deterministic kill points (strace injects SIGKILL at a chosen system
 # call): before the link into new/, after the link before new/ is
-# synced, in the middle of the index write, at the index sync.  Each
-# delivery is retried and must end up exactly once.
+# synced, at the first index write, at the journal sync, at the
+# database sync of the commit.  Each delivery is retried and must end
+# up exactly once.
 if command -v strace >/dev/null 2>&1; then
 	k=0
-	for point in link fsync:when=2 pwrite64:when=1 fdatasync:when=1; do
+	for point in link fsync:when=2 pwrite64:when=1 fdatasync:when=1 fdatasync:when=2; do
 		k=$((k + 1))
 		sed "s/<crash-0@test>/<killpoint-$k@test>/" "$T/msgs/0.eml" >"$T/kill$k.eml"
 		strace -f -o /dev/null -e "trace=${point%%:*}" -e "inject=${point%%:*}:signal=SIGKILL${point#${point%%:*}}" \
