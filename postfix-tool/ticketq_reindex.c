@@ -21,6 +21,7 @@
 #include "oauthmail-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,18 @@ fail:
 	return -1;
 }
 
+static int fsync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	r = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+	if (r < 0)
+		log_error("fsync %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static int rebuild(struct ticket_queue *q, struct tally *t)
 {
 	char new_db[4096 + 32], old_db[4096 + 32];
@@ -182,9 +195,13 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 	unlink_db(new_db);
 	remove_tree(q->files_root);
 	q->replay = 1;
+	/* a private file until swapped in: no syncs per message, one
+	 * fsync of the whole at the end */
 	if (ticket_store_open(new_db, q->cfg->busy_timeout, 1, &q->store,
-			      &error) < 0) {
+			      &error) < 0 ||
+	    ticket_store_exec(q->store, "PRAGMA synchronous=OFF", &error) < 0) {
 		log_error("%s", error);
+		ticket_store_close(&q->store);
 		return -1;
 	}
 	if (replay(q, t) < 0) {
@@ -194,6 +211,8 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 	carry_claims(q, old_db);
 	ticket_store_close(&q->store);
 	unlink_sidecars(new_db); /* committed: all is in new_db */
+	if (fsync_file(new_db) < 0)
+		return -1;
 	return swap_in(q, new_db, q->files_root);
 }
 
