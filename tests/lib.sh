@@ -19,11 +19,24 @@ t_pids=""
 
 t_init() {
 	t_name=$1
-	mkdir -p "$builddir/tmp"
+	mkdir -p "$builddir/tmp/logs" "$builddir/tmp/secrets"
 	T=$(mktemp -d "$builddir/tmp/$t_name.XXXXXX") || exit 99
 	chmod 755 "$T"
+	# Every secret a mock issues in this test is listed here, and the
+	# logs kept with t_keep_log are copied to tmp/logs: leak_check.sh
+	# greps every log for every secret.
+	MOCK_ISSUED_FILE=$builddir/tmp/secrets/$t_name.issued
+	rm -f "$MOCK_ISSUED_FILE" "$builddir/tmp/logs/$t_name".*
+	export MOCK_ISSUED_FILE
+	OAUTHMAIL_NO_SYSLOG=1
+	export OAUTHMAIL_NO_SYSLOG
 	trap t_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+}
+
+# t_keep_log FILE... - copy FILE to tmp/logs at the end (for leak_check)
+t_keep_log() {
+	t_kept_logs="${t_kept_logs:-} $*"
 }
 
 # t_bg PID - stop this process (and its group) when the test ends
@@ -36,6 +49,9 @@ t_cleanup() {
 	for f in ${t_cleanup_hooks:-}; do "$f" || :; done
 	for p in $t_pids; do kill "$p" 2>/dev/null; done
 	for p in $t_pids; do wait "$p" 2>/dev/null; done
+	for f in ${t_kept_logs:-}; do
+		[ -f "$f" ] && cp "$f" "$builddir/tmp/logs/$t_name.$(basename "$f")"
+	done
 	if { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; } && [ "$t_failed" -eq 0 ] && [ -z "${T_KEEP:-}" ]; then
 		rm -rf "$T"
 	else
@@ -69,16 +85,23 @@ t_eq() {
 	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3: got '$1' want '$2'"; fi
 }
 
+# t_show FILE - the end of FILE for a failure report, long token-like
+# strings masked so a failing test cannot leak a secret into its log
+t_show() {
+	tail -n 20 "$1" | sed -E 's#[A-Za-z0-9+/=._~-]{40,}#<long string>#g; s/^/  | /'
+}
+
 # t_grep PATTERN FILE WHAT - FILE must contain PATTERN (extended regexp)
 t_grep() {
 	if grep -E -q -- "$1" "$2"; then t_pass "$3"; else
-		t_fail "$3: no /$1/ in $2"; sed 's/^/  | /' "$2" | tail -n 20; fi
+		t_fail "$3: no /$1/ in $2"; t_show "$2"; fi
 }
 
 # t_nogrep PATTERN FILE WHAT - FILE must not contain PATTERN
 t_nogrep() {
 	if grep -E -q -- "$1" "$2"; then t_fail "$3: /$1/ found in $2";
-		grep -E -- "$1" "$2" | head -n 5 | sed 's/^/  | /'; else t_pass "$3"; fi
+		grep -E -- "$1" "$2" | head -n 5 >"$T/.nogrep"; t_show "$T/.nogrep"
+	else t_pass "$3"; fi
 }
 
 # t_done - end of test: exit with the tally
@@ -94,6 +117,18 @@ t_need() {
 		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 ||
 			t_skip "$c not installed (scripts/install-deps installs it)"
 	done
+}
+
+# t_wait_grep PATTERN FILE [SECONDS] - wait until FILE holds PATTERN
+t_wait_grep() {
+	n=0
+	lim=$(( ${3:-20} * 10 ))
+	until grep -E -q -- "$1" "$2" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt "$lim" ] && return 1
+		sleep 0.1
+	done
+	return 0
 }
 
 # t_free_port - a TCP port on 127.0.0.1 that is free right now
@@ -131,6 +166,50 @@ ticketq() {
 	else
 		"$TICKETQ_BIN" "$@"
 	fi
+}
+
+# om_conf ACCOUNT [KEY=VALUE...] - write an oauthmail.conf with one
+# Microsoft account against the mock (token_dir $T/tokens, created).
+# KEY=VALUE lines go into the account (replacing a default of the same
+# key); "global:KEY=VALUE" into the top.  The file is $OM_CONF_FILE if
+# set, else $T/oauthmail.conf, which then becomes OAUTHMAIL_CONF.
+om_conf() {
+	acct=$1; shift
+	conf=${OM_CONF_FILE:-$T/oauthmail.conf}
+	mkdir -p "$T/tokens"
+	chmod 700 "$T/tokens"
+	{
+		echo "token_dir = $T/tokens"
+		for kv in "$@"; do
+			case $kv in global:*) echo "${kv#global:}" | sed 's/=/ = /' ;; esac
+		done
+		echo "[account $acct]"
+		for kv in provider=microsoft tenant=contoso.test "authority=$MOCK_URL" \
+			"client_id=$MOCK_PUBLIC_CLIENT" user=support@contoso.test; do
+			om_overridden "${kv%%=*}" "$@" || echo "$kv" | sed 's/=/ = /'
+		done
+		for kv in "$@"; do
+			case $kv in global:*) ;; *) echo "$kv" | sed 's/=/ = /' ;; esac
+		done
+	} >"$conf"
+	if [ -z "${OM_CONF_FILE:-}" ]; then
+		OAUTHMAIL_CONF=$conf
+		export OAUTHMAIL_CONF
+	fi
+}
+
+om_overridden() {
+	om_key=$1; shift
+	for om_kv in "$@"; do
+		[ "${om_kv%%=*}" = "$om_key" ] && return 0
+	done
+	return 1
+}
+
+# om_authorize ACCOUNT - device-flow authorization against the mock
+om_authorize() {
+	mock_ctl config '{"device_interval": 1}' >/dev/null &&
+		oauthmail authorize "$1" --device >"$T/authorize.out" 2>&1
 }
 
 # Optional parts: the mock identity provider and the real-peer rig.
