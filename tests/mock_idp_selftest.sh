@@ -28,7 +28,7 @@ t_eq "$perm" 600 "client secret file mode"
 
 # --- every endpoint and knob (python: exact JSON and header checks) -----------
 "$PYTHON3" - "$MOCK_URL" "$MOCK_CLIENT_SECRET_FILE" >"$T/check.out" 2>&1 <<'EOF'
-import base64, hashlib, http.client, json, re, socket, sys, time
+import base64, hashlib, http.client, json, os, re, socket, sys, time
 from urllib.parse import urlencode, urlsplit, parse_qs
 
 BASE = sys.argv[1]
@@ -41,8 +41,14 @@ TEN = "11111111-2222-3333-4444-555555555555"
 IMAP = "https://outlook.office.com/IMAP.AccessAsUser.All"
 SMTP = "https://outlook.office.com/SMTP.Send"
 GRAPH_R = "https://graph.microsoft.com/Mail.Read"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+# A fresh verifier (not RFC 7636's public vector: the mock records every
+# verifier as a secret, and leak_check greps all logs for them).
+VERIFIER = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+CHALLENGE = base64.urlsafe_b64encode(
+    hashlib.sha256(VERIFIER.encode()).digest()).decode().rstrip("=")
+assert base64.urlsafe_b64encode(hashlib.sha256(
+    b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").digest()).decode() \
+    .rstrip("=") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 fails = 0
 
 

@@ -52,11 +52,14 @@
 # rig_stop_all              stop everything (also run at exit)
 #
 # -- generic private Postfix instances (also used by the ticketq tests) ---------
-# An instance is a directory DIR with DIR/etc (config_directory: main.cf,
-# master.cf, your maps), DIR/queue, DIR/data, DIR/log/maillog.  The queue is
-# kept out of the config directory: postfix-script wants a root-owned config
-# tree.  Postfix runs as root, mail_owner postfix, no chroot, loopback only,
-# fast retries (queue_run_delay 1s, backoff 1s..10s), no port 25 listener.
+# An instance is a directory DIR (absolute path) with DIR/etc
+# (config_directory: main.cf, master.cf, your maps), DIR/queue, DIR/data and
+# DIR/log/BASENAME.maillog (pf_log prints it).  The queue is kept out of the
+# config directory: postfix-script wants a root-owned config tree.  Postfix
+# runs as root, mail_owner postfix, no chroot, loopback only, no port 25
+# listener, fast retries (queue_run_delay 1s, backoff 1s..10s).  Mail is
+# injected with pf_sendmail (root) or over SMTP to an smtpd you add with
+# pf_master.
 #
 # pf_create DIR [NAME]      write main.cf/master.cf (NAME: syslog_name
 #                           postfix-NAME, myhostname NAME.rig.test)
@@ -72,7 +75,8 @@
 # pf_start DIR / pf_stop DIR / pf_running DIR
 #                           start (waits until it runs), stop (waits until
 #                           every process of the instance is gone); started
-#                           instances are stopped at exit
+#                           instances are stopped at exit and their logs
+#                           kept for leak_check (t_keep_log)
 # pf_sendmail DIR ARGS...   sendmail -C DIR/etc ARGS (message on stdin)
 # pf_flush DIR              postqueue -f: retry deferred mail now
 # pf_queue_count DIR        messages in the queue
@@ -229,6 +233,7 @@ rig_dovecot_start() {
 		fi
 	done
 	echo "dovecot $RIG_DOVECOT_CONF" >>"$RIG_DIR/started"
+	rig_keep_log "$RIG_DOVECOT_LOG"
 	RIG_IMAP_PORT=$1
 	RIG_POP3_PORT=$2
 	RIG_DOVECOT_AUTH_PORT=$3
@@ -346,7 +351,12 @@ pf_conf() {
 }
 
 pf_log() {
-	echo "$1/log/maillog"
+	echo "$1/log/$(basename "$1").maillog"
+}
+
+# rig_keep_log FILE - have leak_check grep FILE (lib.sh's t_keep_log)
+rig_keep_log() {
+	if command -v t_keep_log >/dev/null 2>&1; then t_keep_log "$1"; fi
 }
 
 pf_create() {
@@ -369,7 +379,7 @@ pf_create() {
 			"data_directory=$pc_dir/data" \
 			mail_owner=postfix setgid_group=postdrop \
 			"syslog_name=postfix-$pc_name" \
-			"maillog_file=$pc_dir/log/maillog" \
+			"maillog_file=$(pf_log "$pc_dir")" \
 			"maillog_file_prefixes=$pc_dir/log" \
 			inet_interfaces=127.0.0.1 inet_protocols=ipv4 \
 			"myhostname=$pc_name.rig.test" mydomain=rig.test \
@@ -426,9 +436,10 @@ pf_start() {
 	grep -q "^postfix $1\$" "$RIG_DIR/started" ||
 		echo "postfix $1" >>"$RIG_DIR/started"
 	pf_settle "$1"
+	rig_keep_log "$(pf_log "$1")"
 	if ! postfix -c "$1/etc" start >>"$1/log/postfix.out" 2>&1; then
 		echo "pf_start: postfix -c $1/etc start failed:"
-		tail -n 15 "$1/log/postfix.out" "$1/log/maillog" 2>/dev/null
+		tail -n 15 "$1/log/postfix.out" "$(pf_log "$1")" 2>/dev/null
 		return 1
 	fi
 	pf_running "$1"
