@@ -53,9 +53,11 @@
 #
 # -- generic private Postfix instances (also used by the ticketq tests) ---------
 # An instance is a directory DIR (absolute path) with DIR/etc
-# (config_directory: main.cf, master.cf, your maps), DIR/queue, DIR/data and
-# DIR/log/BASENAME.maillog (pf_log prints it).  The queue is kept out of the
-# config directory: postfix-script wants a root-owned config tree.  Postfix
+# (config_directory: main.cf, master.cf, your maps), DIR/data,
+# DIR/log/BASENAME.maillog (pf_log prints it) and DIR/queue, a link to a
+# short directory under /tmp (Postfix opens public/postlog by its full name,
+# and socket names are limited to 107 bytes; the queue must also stay out of
+# the config directory, which postfix-script wants root-owned).  Postfix
 # runs as root, mail_owner postfix, no chroot, loopback only, no port 25
 # listener, fast retries (queue_run_delay 1s, backoff 1s..10s).  Mail is
 # injected with pf_sendmail (root) or over SMTP to an smtpd you add with
@@ -337,7 +339,7 @@ rig_stop_all() {
 		case $rsa_kind in
 		postfix) pf_stop "$rsa_a" ;;
 		dovecot) rig_stop_dovecot_conf "$rsa_a" ;;
-		rmdir) case $rsa_a in /tmp/rig-dc.*) rm -rf "$rsa_a" ;; esac ;;
+		rmdir) case $rsa_a in /tmp/rig-dc.* | /tmp/rig-pf.*) rm -rf "$rsa_a" ;; esac ;;
 		esac
 	done
 	: >"$RIG_DIR/started"
@@ -360,10 +362,19 @@ rig_keep_log() {
 }
 
 pf_create() {
+	rig_init
 	pc_dir=$1
 	pc_name=${2:-$(basename "$1")}
-	mkdir -p "$pc_dir/etc" "$pc_dir/queue" "$pc_dir/data" "$pc_dir/log" || return 1
+	mkdir -p "$pc_dir/etc" "$pc_dir/data" "$pc_dir/log" || return 1
 	chown postfix "$pc_dir/data"
+	# Postfix connects to $queue_directory/public/postlog by its full
+	# name, and UNIX socket names are limited to 107 bytes: keep the
+	# queue short (DIR/queue links to it).
+	pc_queue=$(mktemp -d /tmp/rig-pf.XXXXXX) || return 1
+	chmod 755 "$pc_queue"
+	echo "rmdir $pc_queue" >>"$RIG_DIR/started"
+	rm -rf "$pc_dir/queue"
+	ln -s "$pc_queue" "$pc_dir/queue"
 	: >"$pc_dir/etc/main.cf"
 	if [ -f /usr/share/postfix/master.cf.dist ]; then
 		cp /usr/share/postfix/master.cf.dist "$pc_dir/etc/master.cf"
@@ -375,7 +386,7 @@ pf_create() {
 		postconf -c "$pc_c" -F '*/*/chroot = n' &&
 		postconf -c "$pc_c" -e \
 			compatibility_level=3.6 \
-			"queue_directory=$pc_dir/queue" \
+			"queue_directory=$pc_queue" \
 			"data_directory=$pc_dir/data" \
 			mail_owner=postfix setgid_group=postdrop \
 			"syslog_name=postfix-$pc_name" \
@@ -417,7 +428,8 @@ pf_settle() {
 }
 
 pf_master_pid() {
-	pmp=$(tr -d ' \n' <"$1/queue/pid/master.pid" 2>/dev/null)
+	[ -f "$1/queue/pid/master.pid" ] || return 1
+	pmp=$(tr -d ' \n' 2>/dev/null <"$1/queue/pid/master.pid")
 	[ -n "$pmp" ] && kill -0 "$pmp" 2>/dev/null && echo "$pmp"
 }
 
@@ -433,8 +445,8 @@ pf_pids() {
 
 pf_start() {
 	rig_init
-	grep -q "^postfix $1\$" "$RIG_DIR/started" ||
-		echo "postfix $1" >>"$RIG_DIR/started"
+	# (again on a restart: it must come after its queue's "rmdir" line)
+	echo "postfix $1" >>"$RIG_DIR/started"
 	pf_settle "$1"
 	rig_keep_log "$(pf_log "$1")"
 	if ! postfix -c "$1/etc" start >>"$1/log/postfix.out" 2>&1; then

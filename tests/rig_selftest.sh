@@ -312,12 +312,17 @@ pf_wait_queue_empty "$RIG_PF_SERVER" 10 && t_pass "pf_wait_queue_empty (server)"
 dc_pid=$(cat "$RIG_DIR/dovecot/run/master.pid")
 dc_inst=$(sed -n 's/^instance_name = //p' "$RIG_DOVECOT_CONF")
 dc_base=$(readlink "$RIG_DIR/dovecot/run")
+pf_queues="$(readlink "$RIG_PF_SERVER/queue") $(readlink "$RIG_PF_CLIENT/queue")"
 rig_stop_all
 rig_alive "$dc_pid" && t_fail "dovecot master still running" || t_pass "dovecot master stopped"
 pgrep -f "^dovecot-$dc_inst/" >/dev/null && t_fail "dovecot processes left" || t_pass "no dovecot process left"
 t_eq "$(pf_pids "$RIG_PF_SERVER" | wc -l)" 0 "no postfix server process left"
 t_eq "$(pf_pids "$RIG_PF_CLIENT" | wc -l)" 0 "no postfix client process left"
 [ -e "$dc_base" ] && t_fail "dovecot base_dir left: $dc_base" || t_pass "dovecot base_dir removed"
+for q in $pf_queues; do
+	case $q in /tmp/rig-pf.*) [ -e "$q" ] && t_fail "postfix queue left: $q" || t_pass "postfix queue $q removed" ;;
+	*) t_fail "postfix queue not under /tmp: $q" ;; esac
+done
 
 # A killed test shell: the watchdog stops Dovecot and the mock stops itself.
 "$srcdir/rig_selftest.sh" --child >"$T/child.out" 2>&1 &
@@ -333,6 +338,11 @@ if [ $# -eq 4 ]; then
 	rig_alive "$1" && t_fail "killed test: dovecot still running" || t_pass "killed test: watchdog stopped dovecot"
 	rig_alive "$2" && t_fail "killed test: mock still running" || t_pass "killed test: the mock stopped (--watch-pid)"
 	[ -z "$(pf_pids "$3")" ] && t_pass "killed test: watchdog stopped postfix" || t_fail "killed test: postfix still running"
+	# the watchdog empties its list last; then the child's files can go
+	n=0
+	while [ -s "$4/rig/started" ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	[ -s "$4/rig/started" ] && t_fail "killed test: watchdog did not finish" || t_pass "killed test: watchdog finished"
+	sleep 0.2
 	case $4 in */tmp/rig_child.*) rm -rf "$4" ;; esac
 else
 	t_fail "child rig did not start"
