@@ -45,6 +45,7 @@ mock_idp_start() {
 		return 1
 	fi
 	MOCK_PORT=$(cat "$MOCK_DIR/port")
+	mock_idp_started=1
 	MOCK_URL=http://127.0.0.1:$MOCK_PORT
 	MOCK_INTROSPECT_URL=$MOCK_URL/introspect
 	MOCK_LOG=$MOCK_DIR/mock.log

@@ -114,6 +114,9 @@ rig_init() {
 	[ -n "${rig_inited:-}" ] && return 0
 	rig_inited=1
 	PATH=$PATH:/usr/sbin:/sbin
+	# nothing inherited from a calling test counts as started here
+	RIG_CERT= RIG_KEY= RIG_CA= RIG_DOVECOT_AUTH= RIG_DOVECOT_CONF=
+	RIG_SMTP_PORT= RIG_PF_SERVER= RIG_PF_CLIENT=
 	RIG_DIR=$T/rig
 	mkdir -p "$RIG_DIR"
 	: >"$RIG_DIR/started"
@@ -198,7 +201,7 @@ rig_subst() {
 rig_dovecot_start() {
 	rig_init
 	rig_certs || return 1
-	if [ -z "${MOCK_URL:-}" ]; then
+	if [ -z "${mock_idp_started:-}" ]; then
 		mock_idp_start || return 1
 	fi
 	rd=$RIG_DIR/dovecot

@@ -329,7 +329,7 @@ done
 child=$!
 t_bg "$child"
 n=0
-while ! grep -q "^child-ready" "$T/child.out" && [ "$n" -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+while ! grep -q "^child-ready" "$T/child.out" 2>/dev/null && [ "$n" -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
 set -- $(sed -n 's/^child-ready //p' "$T/child.out")
 if [ $# -eq 4 ]; then
 	kill -9 "$child"
