@@ -55,8 +55,8 @@ void bearer_msg_fingerprint(const char *token, char out[7])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(),
-		       NULL) != 1 ||
+	if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) !=
+		    1 ||
 	    mdlen < 3) {
 		snprintf(out, 7, "??????");
 		return;
@@ -185,6 +185,7 @@ static void copy_field(const cJSON *obj, const char *name, char *buf,
 
 int bearer_msg_error(const char *data, size_t len, struct bearer_error *err_r)
 {
+	char copy[CHALLENGE_MAX + 1];
 	cJSON *root;
 
 	memset(err_r, 0, sizeof(*err_r));
@@ -193,10 +194,11 @@ int bearer_msg_error(const char *data, size_t len, struct bearer_error *err_r)
 	/* some servers end the JSON with a newline */
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
-	root = cJSON_ParseWithLengthOpts(data, len, NULL, 1);
-	if (root == NULL)
-		return -1;
-	if (!cJSON_IsObject(root)) {
+	/* cJSON wants the terminating NUL inside the length it is given */
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+	if (root == NULL || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -1;
 	}
