@@ -137,8 +137,9 @@ static int read_line(int fd, struct strbuf *line, long long deadline,
 }
 
 /* exchange - send req, parse the reply into reply_r */
-static enum om_status exchange(const char *path, const struct broker_request *req,
-			       int timeout_ms, struct broker_reply *reply_r,
+static enum om_status exchange(const char *path,
+			       const struct broker_request *req, int timeout_ms,
+			       struct broker_reply *reply_r,
 			       const char **error_r)
 {
 	long long deadline = now_ms() + timeout_ms;
@@ -155,7 +156,8 @@ static enum om_status exchange(const char *path, const struct broker_request *re
 		return OM_ERR_CONFIG;
 	}
 	fd = broker_connect(path, error_r);
-	if (fd >= 0 && send_all(fd, out.data, out.len, deadline, error_r) == 0 &&
+	if (fd >= 0 &&
+	    send_all(fd, out.data, out.len, deadline, error_r) == 0 &&
 	    read_line(fd, &in, deadline, error_r) == 0) {
 		if (broker_proto_parse_reply(in.data, in.len, reply_r,
 					     error_r) == 0)
@@ -168,10 +170,9 @@ static enum om_status exchange(const char *path, const struct broker_request *re
 	return st;
 }
 
-enum om_status broker_client_token(const char *socket_path,
-				   const char *account, int timeout_ms,
-				   char **token_r, time_t *expires_r,
-				   const char **error_r)
+enum om_status broker_client_token(const char *socket_path, const char *account,
+				   int timeout_ms, char **token_r,
+				   time_t *expires_r, const char **error_r)
 {
 	struct broker_request req = {.cmd = BROKER_TOKEN};
 	struct broker_reply reply;

@@ -14,10 +14,9 @@
  * directory: Postfix's queue directory).  OM_OK with *token_r (malloc'd;
  * wipe_free_str it) and *expires_r; otherwise the reply's class (TEMP
  * for an unreachable or silent broker) with error_r. */
-enum om_status broker_client_token(const char *socket_path,
-				   const char *account, int timeout_ms,
-				   char **token_r, time_t *expires_r,
-				   const char **error_r);
+enum om_status broker_client_token(const char *socket_path, const char *account,
+				   int timeout_ms, char **token_r,
+				   time_t *expires_r, const char **error_r);
 
 /* broker_client_invalidate - tell the broker the server refused
  * account's token, so its next answer is a fresh one */

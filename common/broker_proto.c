@@ -70,8 +70,7 @@ static int word_is(const char *line, size_t len, const char *word)
 }
 
 static int parse_account_arg(const char *line, size_t len, size_t skip,
-			     struct broker_request *req_r,
-			     const char **error_r)
+			     struct broker_request *req_r, const char **error_r)
 {
 	if (len <= skip + 1 || line[skip] != ' ') {
 		*error_r = "missing account name";
@@ -202,9 +201,9 @@ static int parse_class(const char *line, size_t len, struct broker_reply *r,
 		if (!word_is(line, len, reply_classes[i].word))
 			continue;
 		r->status = reply_classes[i].status;
-		r->text = len > n + 1 ? strdup(printable_len(
-						line + n + 1, len - n - 1,
-						BROKER_TEXT_MAX))
+		r->text = len > n + 1 ? strdup(printable_len(line + n + 1,
+							     len - n - 1,
+							     BROKER_TEXT_MAX))
 				      : strdup("(no reason given)");
 		if (r->text == NULL) {
 			*error_r = "out of memory";
@@ -212,8 +211,8 @@ static int parse_class(const char *line, size_t len, struct broker_reply *r,
 		}
 		return 0;
 	}
-	*error_r = errorf("unknown broker reply '%s'", printable_len(line, len,
-								      40));
+	*error_r = errorf("unknown broker reply '%s'",
+			  printable_len(line, len, 40));
 	return -1;
 }
 

@@ -24,8 +24,7 @@ int token_cache_open(const struct oauthmail_config *cfg,
 }
 
 enum om_status token_cache_get(struct token_cache *cache, const char *account,
-			       struct access_token *tok_r,
-			       const char **error_r)
+			       struct access_token *tok_r, const char **error_r)
 {
 	(void)cache;
 	(void)account;

@@ -201,8 +201,7 @@ static int get_credentials(struct mech_ctx *mc, sasl_client_params_t *params,
 		return SASL_NOMEM;
 	if ((w.authid || w.password) && prompt_need != NULL)
 		return make_prompts(params, &w, prompt_need);
-	if (mc->authid == NULL || *mc->authid == '\0' ||
-	    mc->password == NULL) {
+	if (mc->authid == NULL || *mc->authid == '\0' || mc->password == NULL) {
 		params->utils->seterror(params->utils->conn, 0,
 					"oauthmail: the application gave no "
 					"user name or no password");
@@ -377,9 +376,8 @@ int xoauth2_mech_step(void *conn_context, sasl_client_params_t *params,
 
 int oauthbearer_mech_step(void *conn_context, sasl_client_params_t *params,
 			  const char *serverin, unsigned serverinlen,
-			  sasl_interact_t **prompt_need,
-			  const char **clientout, unsigned *clientoutlen,
-			  sasl_out_params_t *oparams)
+			  sasl_interact_t **prompt_need, const char **clientout,
+			  unsigned *clientoutlen, sasl_out_params_t *oparams)
 {
 	return mech_step(conn_context, params, serverin, serverinlen,
 			 prompt_need, clientout, clientoutlen, oparams, 1);

@@ -111,8 +111,7 @@ static int global_setup(const sasl_utils_t *utils)
 		return SASL_NOMEM;
 	g->utils = utils;
 	log_set_output(log_to_sasl, (void *)utils);
-	if (token_source_init(&g->source, config_override(utils), &error) <
-	    0) {
+	if (token_source_init(&g->source, config_override(utils), &error) < 0) {
 		log_error("XOAUTH2 and OAUTHBEARER disabled: %s", error);
 		token_source_free(&g->source);
 		log_set_output(NULL, NULL);

@@ -140,8 +140,7 @@ static int use_broker(const struct token_source *ts)
 		return 0;
 	if (sock[0] == '/' || stat(sock, &st) == 0 || errno != ENOENT)
 		return 1;
-	log_debug("token_socket %s not found from here; using the cache",
-		  sock);
+	log_debug("token_socket %s not found from here; using the cache", sock);
 	return ts->cache == NULL; /* no cache: let the broker error show */
 }
 
@@ -162,8 +161,7 @@ static enum om_status from_broker(struct token_source *ts, const char *account,
 	return OM_OK;
 }
 
-static enum om_status from_account(struct token_source *ts,
-				   const char *account,
+static enum om_status from_account(struct token_source *ts, const char *account,
 				   struct source_token *tok,
 				   const char **error_r)
 {

@@ -20,9 +20,9 @@ struct token_source {
 
 /* A resolved token; free with token_source_release. */
 struct source_token {
-	char *token;	    /* malloc'd copy, wiped on release */
-	char *account;	    /* account or path it came from; NULL = raw */
-	int from_broker;    /* invalidate through the broker */
+	char *token;	 /* malloc'd copy, wiped on release */
+	char *account;	 /* account or path it came from; NULL = raw */
+	int from_broker; /* invalidate through the broker */
 	char fingerprint[7];
 };
 

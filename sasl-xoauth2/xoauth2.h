@@ -26,9 +26,8 @@ int xoauth2_mech_step(void *conn_context, sasl_client_params_t *params,
 /* oauthbearer_mech_step - mech_step for OAUTHBEARER (RFC 7628) */
 int oauthbearer_mech_step(void *conn_context, sasl_client_params_t *params,
 			  const char *serverin, unsigned serverinlen,
-			  sasl_interact_t **prompt_need,
-			  const char **clientout, unsigned *clientoutlen,
-			  sasl_out_params_t *oparams);
+			  sasl_interact_t **prompt_need, const char **clientout,
+			  unsigned *clientoutlen, sasl_out_params_t *oparams);
 /* xoauth2_mech_dispose - free a connection's state (secrets wiped) */
 void xoauth2_mech_dispose(void *conn_context, const sasl_utils_t *utils);
 
