@@ -374,9 +374,7 @@ static int check_account(const char *filename, struct account_config *a,
 	else if (a->grant == GRANT_CLIENT_CREDENTIALS &&
 		 a->client_secret == NULL && a->client_secret_file == NULL)
 		why = "grant = client_credentials needs client_secret_file";
-	else if (provider_apply_defaults(a, &why) < 0 && why == NULL)
-		why = "out of memory";
-	if (why == NULL)
+	else if (provider_apply_defaults(a, &why) == 0)
 		return 0;
 	*error_r = errorf("%s:%u: [account %s]: %s", filename, a->line, a->name,
 			  why);

@@ -27,6 +27,7 @@ static int log_syslog_on;
 static log_output_fn *log_callback;
 static void *log_callback_ctx;
 static enum log_level log_min_level = LOG_LEVEL_INFO;
+static enum log_level log_stderr_level = LOG_LEVEL_DEBUG;
 
 void log_init(const char *ident)
 {
@@ -51,6 +52,11 @@ void log_set_output(log_output_fn *fn, void *ctx)
 {
 	log_callback = fn;
 	log_callback_ctx = ctx;
+}
+
+void log_stderr_min_level(enum log_level level)
+{
+	log_stderr_level = level;
 }
 
 void log_set_min_level(enum log_level level)
@@ -102,7 +108,7 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 		log_callback(level, line, log_callback_ctx);
 		return;
 	}
-	if (log_stderr_on)
+	if (log_stderr_on && level >= log_stderr_level)
 		fprintf(stderr, "%s: %s%s\n", log_ident, level_prefix(level),
 			line);
 	if (log_syslog_on)

@@ -18,6 +18,9 @@ typedef void log_output_fn(enum log_level level, const char *line, void *ctx);
 void log_init(const char *ident);
 /* log_to_stderr - turn the stderr output on or off */
 void log_to_stderr(int on);
+/* log_stderr_min_level - a higher threshold for stderr only (a CLI shows
+ * warnings on the terminal and logs everything to syslog) */
+void log_stderr_min_level(enum log_level level);
 /* log_to_syslog - turn syslog output (facility mail) on or off */
 void log_to_syslog(int on);
 /* log_set_output - replace every output by one callback (plugins) */

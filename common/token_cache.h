@@ -41,6 +41,36 @@ enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
  * refreshes even if the token looks valid (only once per token). */
 void token_cache_invalidate(struct token_cache *cache, const char *account);
 
+/* token_cache_refresh - refresh now under the lock, even when the token
+ * is still valid (oauthmail refresh --force), ignoring back-off */
+enum om_status token_cache_refresh(struct token_cache *cache,
+				   const char *account,
+				   struct access_token *tok_r,
+				   const char **error_r);
+
+struct oauth_token;
+
+/* token_cache_save_grant - after an interactive authorization: write a
+ * fresh record for account under the lock (clears reauth_needed) */
+int token_cache_save_grant(struct token_cache *cache, const char *account,
+			   const struct oauth_token *tok, const char **error_r);
+
+struct token_record;
+
+/* token_cache_read_record - the account's token file as it is now
+ * (status, check, export).  0; 1 when there is none; -1 with error_r. */
+int token_cache_read_record(struct token_cache *cache, const char *account,
+			    struct token_record *rec, const char **error_r);
+
+/* token_cache_write_record - replace the account's token file under the
+ * lock (import) */
+int token_cache_write_record(struct token_cache *cache,
+			     const struct token_record *rec,
+			     const char **error_r);
+
+/* token_cache_http - the HTTP client the cache uses (CA data loaded) */
+struct http_client *token_cache_http(struct token_cache *cache);
+
 /* token_cache_close - free the cache and wipe its copies */
 void token_cache_close(struct token_cache **cache);
 

@@ -110,6 +110,9 @@ int main(int argc, char **argv)
 	}
 	if (cli.verbose)
 		log_set_min_level(LOG_LEVEL_DEBUG);
+	else
+		log_stderr_min_level(LOG_LEVEL_WARN);
+	log_to_syslog(getenv("OAUTHMAIL_NO_SYSLOG") == NULL);
 	ret = cmd->fn(&cli, argc - i, argv + i);
 	config_free(&cli.cfg);
 	return ret;

@@ -1,0 +1,340 @@
+/*
+ * cmd_authorize.c - oauthmail authorize ACCOUNT [--device | --paste]:
+ * the one-time sign-in that gives an account its refresh token.
+ *
+ * Default: authorization code + PKCE; the browser comes back to a
+ * listener on redirect_uri.  --paste: the user copies the final URL
+ * from the browser (for a server without a browser on a desktop
+ * elsewhere).  --device: the device-code flow for headless servers.
+ * App-only accounts (grant = client_credentials) just fetch a token.
+ * Whatever the flow, the result is written through the token cache, so
+ * running Postfix processes pick it up at once.
+ */
+#include "oauthmail-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "oauth.h"
+#include "oauth_redirect.h"
+#include "strbuf.h"
+#include "token_cache.h"
+
+#define AUTHORIZE_USAGE                                                     \
+	"authorize ACCOUNT [--device | --paste] [--timeout SECONDS]\n"      \
+	"  (default) open the printed URL in a browser; it returns to "     \
+	"redirect_uri\n"                                                    \
+	"  --device  show a code to enter at the provider's device page "   \
+	"(headless)\n"                                                      \
+	"  --paste   paste the address the browser ends on (no listener)\n" \
+	"  --timeout how long to wait for the browser (default 300)"
+#define PASTE_MAX (16 * 1024)
+
+enum flow { FLOW_BROWSER, FLOW_PASTE, FLOW_DEVICE };
+
+struct authorize {
+	const struct account_config *acct;
+	struct token_cache *cache;
+	struct http_client *http;
+	int timeout;
+	struct oauth_token tok;
+	struct oauth_error err;
+};
+
+static int fail_with(const struct oauth_error *err)
+{
+	log_error("%s", err->message);
+	return err->status;
+}
+
+static int redeem(struct authorize *a, const struct redirect_result *res,
+		  const char *verifier, const char *redirect_uri)
+{
+	if (res->code == NULL) {
+		oauth_error_from_fields(a->acct, res->error, res->description,
+					&a->err);
+		return fail_with(&a->err);
+	}
+	if (oauth_redeem_code(a->acct, a->http, res->code, verifier,
+			      redirect_uri, &a->tok, &a->err) != OM_OK)
+		return fail_with(&a->err);
+	return OM_OK;
+}
+
+static int make_pkce(char *verifier, size_t vsize, char *challenge,
+		     size_t csize, char *state, size_t ssize)
+{
+	if (crypto_random_urlsafe(32, verifier, vsize) < 0 ||
+	    crypto_pkce_challenge(verifier, challenge, csize) < 0 ||
+	    crypto_random_urlsafe(16, state, ssize) < 0) {
+		log_error("cannot get random bytes from OpenSSL");
+		return -1;
+	}
+	return 0;
+}
+
+static int flow_browser(struct authorize *a)
+{
+	char verifier[64], challenge[64], state[32];
+	struct redirect_listener *l = NULL;
+	struct redirect_result res = {0};
+	char *uri = NULL, *url = NULL;
+	const char *error;
+	int ret = OM_ERR_USAGE;
+
+	if (make_pkce(verifier, sizeof(verifier), challenge, sizeof(challenge),
+		      state, sizeof(state)) < 0)
+		return OM_ERR_TEMP;
+	if (oauth_redirect_listen(a->acct->redirect_uri, &l, &uri, &error) <
+	    0) {
+		log_error("account %s: %s", a->acct->name, error);
+		return OM_ERR_CONFIG;
+	}
+	if (oauth_authorize_url(a->acct, uri, state, challenge, &url) < 0)
+		goto out;
+	printf("Open this URL in a browser and sign in%s%s:\n\n  %s\n\n"
+	       "Waiting up to %d seconds for the browser to come back to %s "
+	       "...\n",
+	       a->acct->user ? " as " : "", a->acct->user ? a->acct->user : "",
+	       url, a->timeout, uri);
+	fflush(stdout);
+	if (oauth_redirect_wait(l, state, a->timeout, &res, &error) < 0) {
+		log_error("account %s: %s. Fix: run the command again, or use "
+			  "--paste or --device",
+			  a->acct->name, error);
+		ret = OM_ERR_TEMP;
+		goto out;
+	}
+	ret = redeem(a, &res, verifier, uri);
+out:
+	oauth_redirect_result_free(&res);
+	oauth_redirect_close(&l);
+	free(uri);
+	free(url);
+	wipe(verifier, sizeof(verifier));
+	return ret;
+}
+
+static int read_pasted_line(struct strbuf *line)
+{
+	int c;
+	char ch;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		ch = (char)c;
+		if (strbuf_append(line, &ch, 1) < 0)
+			return -1;
+	}
+	return line->len > 0 ? 0 : -1;
+}
+
+static int flow_paste(struct authorize *a)
+{
+	char verifier[64], challenge[64], state[32];
+	struct redirect_result res = {0};
+	struct strbuf line;
+	const char *error;
+	char *url = NULL;
+	int ret = OM_ERR_USAGE;
+
+	if (make_pkce(verifier, sizeof(verifier), challenge, sizeof(challenge),
+		      state, sizeof(state)) < 0 ||
+	    oauth_authorize_url(a->acct, a->acct->redirect_uri, state,
+				challenge, &url) < 0)
+		return OM_ERR_TEMP;
+	printf("Open this URL in a browser and sign in%s%s:\n\n  %s\n\n"
+	       "The browser then goes to %s... (the page may not load).\n"
+	       "Copy the whole address from the address bar and paste it "
+	       "here:\n",
+	       a->acct->user ? " as " : "", a->acct->user ? a->acct->user : "",
+	       url, a->acct->redirect_uri);
+	fflush(stdout);
+	strbuf_init(&line, PASTE_MAX);
+	if (read_pasted_line(&line) < 0)
+		log_error("account %s: nothing (or too much) pasted",
+			  a->acct->name);
+	else if (oauth_redirect_parse(line.data, state, &res, &error) < 0)
+		log_error("account %s: %s", a->acct->name, error);
+	else
+		ret = redeem(a, &res, verifier, a->acct->redirect_uri);
+	oauth_redirect_result_free(&res);
+	strbuf_free(&line);
+	free(url);
+	wipe(verifier, sizeof(verifier));
+	return ret;
+}
+
+static void show_device_code(const struct oauth_device *dev)
+{
+	if (dev->message != NULL)
+		printf("%s\n", dev->message);
+	else
+		printf("To sign in, open %s and enter the code %s\n",
+		       dev->verification_uri, dev->user_code);
+	printf("Waiting for the sign-in (the code expires in %s) ...\n",
+	       cli_duration(dev->expires_in));
+	fflush(stdout);
+}
+
+/* countdown - on a terminal, a live "mm:ss left"; elsewhere silence */
+static void countdown(long long left)
+{
+	if (!isatty(STDOUT_FILENO))
+		return;
+	printf("\r  %02lld:%02lld left ", left / 60, left % 60);
+	fflush(stdout);
+}
+
+static void wait_seconds(long long seconds, time_t deadline)
+{
+	while (seconds-- > 0) {
+		countdown((long long)(deadline - time(NULL)));
+		sleep(1);
+	}
+}
+
+static int flow_device(struct authorize *a)
+{
+	struct oauth_device dev;
+	enum oauth_poll poll;
+	long long interval;
+	time_t deadline;
+
+	if (oauth_device_start(a->acct, a->http, &dev, &a->err) != OM_OK)
+		return fail_with(&a->err);
+	show_device_code(&dev);
+	interval = dev.interval;
+	deadline = time(NULL) + dev.expires_in;
+	for (;;) {
+		wait_seconds(interval, deadline);
+		poll = oauth_device_poll(a->acct, a->http, &dev, &a->tok,
+					 &a->err);
+		if (poll == OAUTH_POLL_DONE || poll == OAUTH_POLL_FAILED)
+			break;
+		if (poll == OAUTH_POLL_SLOW_DOWN)
+			interval += 5; /* RFC 8628 3.5 */
+		if (time(NULL) >= deadline) {
+			snprintf(a->err.message, sizeof(a->err.message),
+				 "account %s: the device code expired before "
+				 "sign-in finished. Fix: run oauthmail "
+				 "authorize "
+				 "%s --device again",
+				 a->acct->name, a->acct->name);
+			a->err.status = OM_ERR_REAUTH;
+			poll = OAUTH_POLL_FAILED;
+			break;
+		}
+	}
+	if (isatty(STDOUT_FILENO))
+		printf("\n");
+	oauth_device_free(&dev);
+	return poll == OAUTH_POLL_DONE ? OM_OK : fail_with(&a->err);
+}
+
+static int flow_app_only(struct authorize *a)
+{
+	if (oauth_client_credentials(a->acct, a->http, &a->tok, &a->err) !=
+	    OM_OK)
+		return fail_with(&a->err);
+	return OM_OK;
+}
+
+static int check_token_dir(const struct oauthmail_config *cfg)
+{
+	struct stat st;
+
+	if (stat(cfg->token_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	log_error("token_dir %s does not exist. Fix: install -d -m 700 -o "
+		  "postfix -g postfix %s (the user your MTA runs as), or set "
+		  "token_dir in %s",
+		  cfg->token_dir, cfg->token_dir, cfg->path);
+	return -1;
+}
+
+static int save(struct authorize *a)
+{
+	const struct account_config *acct = a->acct;
+	const char *error;
+	char fp[CRYPTO_FINGERPRINT_LEN + 1];
+
+	if (token_cache_save_grant(a->cache, acct->name, &a->tok, &error) < 0) {
+		log_error("account %s: %s", acct->name, error);
+		return OM_ERR_TEMP;
+	}
+	crypto_fingerprint(a->tok.access_token, strlen(a->tok.access_token),
+			   fp);
+	printf("account %s: authorized%s%s. Access token %s valid until %s",
+	       acct->name, acct->user ? " as " : "",
+	       acct->user ? acct->user : "", fp,
+	       cli_time(time(NULL) + (time_t)a->tok.expires_in));
+	if (a->tok.refresh_token != NULL)
+		printf("; refresh token saved (every refresh renews it)");
+	printf(".\n");
+	log_info("account %s: authorized, access token %s", acct->name, fp);
+	return OM_OK;
+}
+
+static int parse_args(int argc, char **argv, const char **account,
+		      enum flow *flow, int *timeout)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--device") == 0)
+			*flow = FLOW_DEVICE;
+		else if (strcmp(argv[i], "--paste") == 0)
+			*flow = FLOW_PASTE;
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+			*timeout = (int)strtol(argv[++i], NULL, 10);
+		else if (argv[i][0] != '-' && *account == NULL)
+			*account = argv[i];
+		else
+			return -1;
+	}
+	return *account != NULL && *timeout > 0 && *timeout <= 3600 ? 0 : -1;
+}
+
+int cmd_authorize(struct cli *cli, int argc, char **argv)
+{
+	struct authorize a = {0};
+	const char *account = NULL;
+	enum flow flow = FLOW_BROWSER;
+	int ret;
+
+	a.timeout = 300;
+	if (cli_help(argc, argv, AUTHORIZE_USAGE))
+		return OM_OK;
+	if (parse_args(argc, argv, &account, &flow, &a.timeout) < 0) {
+		fprintf(stderr, "usage: oauthmail %s\n", AUTHORIZE_USAGE);
+		return OM_ERR_USAGE;
+	}
+	if ((a.acct = cli_account(cli, account)) == NULL)
+		return OM_ERR_CONFIG;
+	if (check_token_dir(cli->cfg) < 0 ||
+	    (ret = cli_open_cache(cli, &a.cache)) != OM_OK)
+		return OM_ERR_CONFIG;
+	a.http = token_cache_http(a.cache);
+	if (a.acct->grant == GRANT_CLIENT_CREDENTIALS)
+		ret = flow_app_only(&a);
+	else if (flow == FLOW_DEVICE)
+		ret = flow_device(&a);
+	else if (flow == FLOW_PASTE)
+		ret = flow_paste(&a);
+	else
+		ret = flow_browser(&a);
+	if (ret == OM_OK)
+		ret = save(&a);
+	oauth_token_free(&a.tok);
+	token_cache_close(&a.cache);
+	return ret;
+}

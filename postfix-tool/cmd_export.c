@@ -1,0 +1,281 @@
+/*
+ * cmd_export.c - oauthmail export / import: accounts and their grants
+ * as one JSON document, for backups and for moving a relay to a new
+ * host without signing in again.
+ *
+ * export prints, per account, the non-secret config and the token
+ * record; the tokens themselves only with --with-secrets.  import
+ * writes token files for accounts that exist under the same name in
+ * the local config and were issued to the same client_id; an existing
+ * token file is replaced only with --overwrite.  Nothing else in the
+ * local config is touched.
+ */
+#include "oauthmail-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "config.h"
+#include "json.h"
+#include "log.h"
+#include "provider.h"
+#include "safefile.h"
+#include "strbuf.h"
+#include "token_cache.h"
+#include "token_store.h"
+
+#define EXPORT_USAGE                                                         \
+	"export [ACCOUNT...] [--with-secrets]\n"                             \
+	"  print accounts and token state as JSON; --with-secrets includes " \
+	"the tokens"
+#define IMPORT_USAGE                                                          \
+	"import FILE [--overwrite]\n"                                         \
+	"  write token files from an export (- reads stdin) for accounts of " \
+	"the same name"
+#define EXPORT_MAX (16 * 1024 * 1024)
+
+static cJSON *config_json(const struct account_config *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	char date[16] = "";
+	struct tm tm;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "provider", provider_name(a->provider));
+	cJSON_AddStringToObject(o, "grant",
+				a->grant == GRANT_CLIENT_CREDENTIALS
+					? "client_credentials"
+					: "authorization_code");
+	if (a->tenant)
+		cJSON_AddStringToObject(o, "tenant", a->tenant);
+	cJSON_AddStringToObject(o, "client_id", a->client_id);
+	if (a->user)
+		cJSON_AddStringToObject(o, "user", a->user);
+	cJSON_AddStringToObject(o, "scope", a->scope);
+	cJSON_AddStringToObject(o, "redirect_uri", a->redirect_uri);
+	if (a->client_secret_expires) {
+		gmtime_r(&a->client_secret_expires, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+		cJSON_AddStringToObject(o, "client_secret_expires", date);
+	}
+	return o;
+}
+
+static cJSON *token_json(struct token_cache *cache, const char *account,
+			 int with_secrets)
+{
+	struct token_record rec;
+	const char *error;
+	cJSON *o = NULL;
+	char *text;
+
+	if (token_cache_read_record(cache, account, &rec, &error) != 0)
+		return NULL;
+	if (!with_secrets) {
+		wipe_free_str(&rec.access_token);
+		wipe_free_str(&rec.refresh_token);
+	}
+	text = token_record_format(&rec);
+	if (text != NULL)
+		o = json_parse(text, strlen(text), &error);
+	wipe_free_str(&text);
+	token_record_free(&rec);
+	return o;
+}
+
+static int selected(int argc, char **argv, const char *name)
+{
+	int i, any = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		any = 1;
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	}
+	return !any;
+}
+
+static int print_export(cJSON *root)
+{
+	char *out = cJSON_Print(root);
+
+	if (out == NULL)
+		return OM_ERR_TEMP;
+	printf("%s\n", out);
+	wipe(out, strlen(out));
+	free(out);
+	return OM_OK;
+}
+
+int cmd_export(struct cli *cli, int argc, char **argv)
+{
+	struct token_cache *cache;
+	cJSON *root, *list, *item, *tok;
+	int with_secrets = 0, i, ret;
+	size_t k;
+
+	if (cli_help(argc, argv, EXPORT_USAGE))
+		return OM_OK;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--with-secrets") == 0)
+			with_secrets = 1;
+		else if (argv[i][0] == '-' || cli_account(cli, argv[i]) == NULL)
+			return argv[i][0] == '-' ? OM_ERR_USAGE : OM_ERR_CONFIG;
+	}
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+		return ret;
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "oauthmail_export", 1);
+	cJSON_AddNumberToObject(root, "created", (double)time(NULL));
+	cJSON_AddBoolToObject(root, "with_secrets", with_secrets);
+	list = cJSON_AddArrayToObject(root, "accounts");
+	for (k = 0; k < cli->cfg->account_count; k++) {
+		const struct account_config *a = cli->cfg->accounts[k];
+
+		if (!selected(argc, argv, a->name))
+			continue;
+		item = cJSON_CreateObject();
+		cJSON_AddStringToObject(item, "account", a->name);
+		cJSON_AddItemToObject(item, "config", config_json(a));
+		tok = token_json(cache, a->name, with_secrets);
+		if (tok != NULL)
+			cJSON_AddItemToObject(item, "token", tok);
+		else
+			cJSON_AddNullToObject(item, "token");
+		cJSON_AddItemToArray(list, item);
+	}
+	ret = print_export(root);
+	if (with_secrets && isatty(STDOUT_FILENO) == 0)
+		log_info("the export contains refresh tokens: keep it mode "
+			 "0600 and delete it after the import");
+	json_delete_wiped(root);
+	token_cache_close(&cache);
+	return ret;
+}
+
+struct import_counts {
+	int imported;
+	int skipped;
+};
+
+/* import_one - one account of the export; a reason is printed when it
+ * is skipped */
+static void import_one(struct cli *cli, struct token_cache *cache,
+		       const cJSON *item, int overwrite,
+		       struct import_counts *n)
+{
+	const char *name = json_string(item, "account", 64), *error;
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(item, "token");
+	const struct account_config *a;
+	struct token_record rec, old;
+	char *text;
+	int r;
+
+	n->skipped++;
+	if (name == NULL || (a = config_find_account(cli->cfg, name)) == NULL) {
+		log_error("%s: skipped: no [account %s] in %s (add it first)",
+			  name ? name : "?", name ? name : "?", cli->cfg->path);
+		return;
+	}
+	text = cJSON_IsObject(tok) ? json_print(tok, 1024 * 1024) : NULL;
+	r = text ? token_record_parse(text, strlen(text), &rec, &error) : -1;
+	wipe_free_str(&text);
+	if (r < 0) {
+		log_error("%s: skipped: the export has no token for it", name);
+		return;
+	}
+	if (rec.refresh_token == NULL && a->grant != GRANT_CLIENT_CREDENTIALS)
+		log_error("%s: skipped: no refresh token in the export (export "
+			  "with --with-secrets)",
+			  name);
+	else if (rec.account == NULL || strcmp(rec.account, name) != 0 ||
+		 rec.client_id == NULL ||
+		 strcmp(rec.client_id, a->client_id) != 0)
+		log_error("%s: skipped: issued to client_id %s, but the config "
+			  "has %s (a refresh token works only with its app)",
+			  name, rec.client_id ? rec.client_id : "?",
+			  a->client_id);
+	else if (!overwrite &&
+		 token_cache_read_record(cache, name, &old, &error) == 0) {
+		token_record_free(&old);
+		log_error("%s: skipped: a token file exists (--overwrite "
+			  "replaces it)",
+			  name);
+	} else if (token_cache_write_record(cache, &rec, &error) < 0)
+		log_error("%s: %s", name, error);
+	else {
+		printf("%s: imported\n", name);
+		n->skipped--;
+		n->imported++;
+	}
+	token_record_free(&rec);
+}
+
+static cJSON *read_export(const char *path)
+{
+	struct strbuf sb;
+	const char *error;
+	cJSON *root = NULL;
+	char buf[65536];
+	size_t got;
+	int r = 0;
+
+	strbuf_init(&sb, EXPORT_MAX);
+	if (strcmp(path, "-") == 0) {
+		while (r == 0 && (got = fread(buf, 1, sizeof(buf), stdin)) > 0)
+			r = strbuf_append(&sb, buf, got);
+		wipe(buf, sizeof(buf));
+	} else if ((r = safefile_read(path, EXPORT_MAX, &sb, &error)) != 0) {
+		log_error("%s: %s", path, r > 0 ? "no such file" : error);
+	}
+	if (r == 0 &&
+	    (root = json_parse(sb.data ? sb.data : "", sb.len, &error)) == NULL)
+		log_error("%s: not an oauthmail export: %s", path, error);
+	strbuf_free(&sb);
+	return root;
+}
+
+int cmd_import(struct cli *cli, int argc, char **argv)
+{
+	struct import_counts n = {0, 0};
+	struct token_cache *cache;
+	const char *path = NULL;
+	const cJSON *item, *list;
+	cJSON *root;
+	int i, overwrite = 0, bad = 0, ret;
+
+	if (cli_help(argc, argv, IMPORT_USAGE))
+		return OM_OK;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--overwrite") == 0)
+			overwrite = 1;
+		else if (path == NULL && (argv[i][0] != '-' || !argv[i][1]))
+			path = argv[i];
+		else
+			bad = 1;
+	}
+	if (path == NULL || bad) {
+		fprintf(stderr, "usage: oauthmail %s\n", IMPORT_USAGE);
+		return OM_ERR_USAGE;
+	}
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+		return ret;
+	root = read_export(path);
+	list = root ? cJSON_GetObjectItemCaseSensitive(root, "accounts") : NULL;
+	cJSON_ArrayForEach(item, list)
+		import_one(cli, cache, item, overwrite, &n);
+	if (root != NULL)
+		printf("imported %d, skipped %d\n", n.imported, n.skipped);
+	json_delete_wiped(root);
+	token_cache_close(&cache);
+	return root == NULL ? OM_ERR_USAGE : n.skipped ? OM_ERR_CONFIG : OM_OK;
+}

@@ -1,0 +1,466 @@
+/*
+ * cmd_status.c - oauthmail status, list and check: what state every
+ * account's grant is in, for people (status, list), for scripts
+ * (status --json) and for monitoring (check: one Nagios-style line,
+ * exit 0 OK / 1 WARNING / 2 CRITICAL).
+ *
+ * check looks ahead: a refresh token that will die of disuse, a client
+ * secret near its end date, a refresh that keeps failing, an account
+ * that needs a new sign-in.  Each problem comes with the command or the
+ * portal step that fixes it.  Nothing here prints a token.
+ */
+#include "oauthmail-config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "config.h"
+#include "crypto.h"
+#include "json.h"
+#include "log.h"
+#include "provider.h"
+#include "strbuf.h"
+#include "token_cache.h"
+#include "token_store.h"
+
+#define STATUS_USAGE \
+	"status [ACCOUNT] [--json]\n  show each account's tokens and health"
+#define LIST_USAGE "list\n  list the configured accounts"
+#define CHECK_USAGE                                                        \
+	"check [--warn-days N]\n"                                          \
+	"  monitoring check (Nagios): exit 0 OK, 1 WARNING, 2 CRITICAL;\n" \
+	"  warns N days (default 14) before a refresh token or client "    \
+	"secret expires"
+#define DAY 86400
+
+/* What we know about one account, gathered once for all three commands */
+struct account_state {
+	const struct account_config *acct;
+	struct token_record rec;
+	int have_file; /* 1 file read, 0 none, -1 unreadable */
+	char read_error[256];
+	char fp[CRYPTO_FINGERPRINT_LEN + 1];
+	time_t refresh_expires; /* 0 unknown or none */
+};
+
+static const char *state_name(const struct account_state *s)
+{
+	if (s->have_file < 0)
+		return "unreadable";
+	if (s->have_file == 0)
+		return s->acct->grant == GRANT_CLIENT_CREDENTIALS
+			       ? "no_token_yet"
+			       : "not_authorized";
+	if (s->rec.reauth_needed)
+		return "reauth_needed";
+	if (s->rec.failures > 0)
+		return "refresh_failing";
+	return "ok";
+}
+
+static void gather(struct token_cache *cache, const struct account_config *a,
+		   struct account_state *s)
+{
+	const char *error;
+	int days = provider_refresh_token_days(a);
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->acct = a;
+	r = token_cache_read_record(cache, a->name, &s->rec, &error);
+	s->have_file = r == 0 ? 1 : r > 0 ? 0 : -1;
+	if (r < 0)
+		snprintf(s->read_error, sizeof(s->read_error), "%s", error);
+	if (s->rec.access_token != NULL)
+		crypto_fingerprint(s->rec.access_token,
+				   strlen(s->rec.access_token), s->fp);
+	if (s->rec.refresh_token != NULL && days > 0 && s->rec.refresh_issued)
+		s->refresh_expires = s->rec.refresh_issued + (time_t)days * DAY;
+}
+
+static long long left(time_t t)
+{
+	return (long long)(t - time(NULL));
+}
+
+static void print_human(const struct account_state *s,
+			const struct oauthmail_config *cfg)
+{
+	const struct account_config *a = s->acct;
+	const struct token_record *r = &s->rec;
+
+	printf("account %s (%s%s%s)\n", a->name, provider_name(a->provider),
+	       a->user ? ", " : "", a->user ? a->user : "");
+	printf("  state          %s\n", state_name(s));
+	printf("  token file     %s/%s.json\n", cfg->token_dir, a->name);
+	if (s->have_file < 0)
+		printf("  error          %s\n", s->read_error);
+	if (r->access_token != NULL)
+		printf("  access token   %s, %s %s (%s)\n", s->fp,
+		       left(r->access_expires) > 0 ? "valid until" : "expired",
+		       cli_time(r->access_expires),
+		       cli_duration(left(r->access_expires)));
+	if (r->refresh_token != NULL)
+		printf("  refresh token  issued %s%s%s%s\n",
+		       cli_time(r->refresh_issued),
+		       s->refresh_expires ? "; expires " : "",
+		       s->refresh_expires ? cli_time(s->refresh_expires) : "",
+		       s->refresh_expires ? " if unused" : "");
+	if (s->have_file > 0)
+		printf("  authorized     %s\n  last refresh   %s\n",
+		       cli_time(r->authorized), cli_time(r->last_refresh));
+	if (a->client_secret_expires)
+		printf("  client secret  expires %s (%s)\n",
+		       cli_time(a->client_secret_expires),
+		       cli_duration(left(a->client_secret_expires)));
+	if (r->last_error != NULL)
+		printf("  last error     %s: %s\n",
+		       cli_time(r->last_error_time), r->last_error);
+}
+
+static void add_time(cJSON *o, const char *key, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (t == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *state_json(const struct account_state *s)
+{
+	const struct account_config *a = s->acct;
+	const struct token_record *r = &s->rec;
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	add_str(o, "account", a->name);
+	add_str(o, "provider", provider_name(a->provider));
+	add_str(o, "user", a->user);
+	add_str(o, "grant",
+		a->grant == GRANT_CLIENT_CREDENTIALS ? "client_credentials"
+						     : "authorization_code");
+	add_str(o, "state", state_name(s));
+	add_str(o, "access_token_fingerprint", s->fp[0] ? s->fp : NULL);
+	add_time(o, "access_expires", r->access_expires);
+	add_time(o, "refresh_token_issued", r->refresh_issued);
+	add_time(o, "refresh_token_expires", s->refresh_expires);
+	add_time(o, "authorized", r->authorized);
+	add_time(o, "last_refresh", r->last_refresh);
+	add_time(o, "client_secret_expires", a->client_secret_expires);
+	cJSON_AddBoolToObject(o, "reauth_needed", r->reauth_needed);
+	add_str(o, "last_error",
+		r->last_error	   ? r->last_error
+		: s->have_file < 0 ? s->read_error
+				   : NULL);
+	add_time(o, "last_error_time", r->last_error_time);
+	return o;
+}
+
+/* gather_all - states for one named account or all; count in *n */
+static struct account_state *gather_all(struct cli *cli,
+					struct token_cache *cache,
+					const char *only, size_t *n)
+{
+	const struct oauthmail_config *cfg = cli->cfg;
+	struct account_state *states;
+	size_t i;
+
+	*n = 0;
+	states = calloc(cfg->account_count + 1, sizeof(*states));
+	if (states == NULL)
+		return NULL;
+	for (i = 0; i < cfg->account_count; i++) {
+		if (only != NULL && strcmp(cfg->accounts[i]->name, only) != 0)
+			continue;
+		gather(cache, cfg->accounts[i], &states[(*n)++]);
+	}
+	return states;
+}
+
+static void free_states(struct account_state *states, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		token_record_free(&states[i].rec);
+	free(states);
+}
+
+static int print_json(const struct account_state *states, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *out;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++)
+		cJSON_AddItemToArray(arr, state_json(&states[i]));
+	out = arr ? cJSON_Print(arr) : NULL;
+	if (out != NULL)
+		printf("%s\n", out);
+	free(out);
+	cJSON_Delete(arr);
+	return out != NULL ? OM_OK : OM_ERR_TEMP;
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	struct account_state *states;
+	struct token_cache *cache;
+	const char *only = NULL;
+	size_t i, n;
+	int as_json = 0, ret;
+
+	if (cli_help(argc, argv, STATUS_USAGE))
+		return OM_OK;
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = 1;
+		else if (argv[i][0] != '-' && only == NULL)
+			only = argv[i];
+		else {
+			fprintf(stderr, "usage: oauthmail %s\n", STATUS_USAGE);
+			return OM_ERR_USAGE;
+		}
+	}
+	if (only != NULL && cli_account(cli, only) == NULL)
+		return OM_ERR_CONFIG;
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+		return ret;
+	states = gather_all(cli, cache, only, &n);
+	if (states == NULL)
+		ret = OM_ERR_TEMP;
+	else if (as_json)
+		ret = print_json(states, n);
+	else
+		for (i = 0; i < n; i++)
+			print_human(&states[i], cli->cfg);
+	if (states != NULL && n == 0 && !as_json)
+		printf("no accounts in %s\n", cli->cfg->path);
+	free_states(states, n);
+	token_cache_close(&cache);
+	return ret;
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct account_state *states;
+	struct token_cache *cache;
+	size_t i, n;
+	int ret;
+
+	if (cli_help(argc, argv, LIST_USAGE))
+		return OM_OK;
+	if (argc > 1) {
+		fprintf(stderr, "usage: oauthmail %s\n", LIST_USAGE);
+		return OM_ERR_USAGE;
+	}
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+		return ret;
+	states = gather_all(cli, cache, NULL, &n);
+	for (i = 0; states != NULL && i < n; i++)
+		printf("%-20s %-9s %-16s %s\n", states[i].acct->name,
+		       provider_name(states[i].acct->provider),
+		       state_name(&states[i]),
+		       states[i].acct->user ? states[i].acct->user : "-");
+	free_states(states, n);
+	token_cache_close(&cache);
+	return states != NULL ? OM_OK : OM_ERR_TEMP;
+}
+
+enum level { LEVEL_OK, LEVEL_WARNING, LEVEL_CRITICAL };
+
+struct finding {
+	enum level level;
+	char text[768];
+};
+
+static void note(struct finding *f, enum level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct finding *f, enum level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < f->level)
+		return;
+	f->level = level;
+	va_start(ap, fmt);
+	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	va_end(ap);
+}
+
+static void check_refresh_token(const struct account_state *s, int warn_days,
+				struct finding *f)
+{
+	const struct account_config *a = s->acct;
+	int days = provider_refresh_token_days(a);
+	long long warn =
+		(long long)(warn_days < days / 3 ? warn_days : days / 3);
+	long long l = left(s->refresh_expires);
+
+	if (s->refresh_expires == 0)
+		return;
+	if (l <= 0)
+		note(f, LEVEL_CRITICAL,
+		     "%s: refresh token expired on %s (%d days unused); run: "
+		     "oauthmail authorize %s",
+		     a->name, cli_time(s->refresh_expires), days, a->name);
+	else if (l <= warn * DAY && a->provider == PROVIDER_GOOGLE)
+		note(f, LEVEL_WARNING,
+		     "%s: refresh token expires in %s (%s): Google gives apps "
+		     "in "
+		     "Testing mode 7-day refresh tokens; publish the app (In "
+		     "production), then run: oauthmail authorize %s",
+		     a->name, cli_duration(l), cli_time(s->refresh_expires),
+		     a->name);
+	else if (l <= warn * DAY)
+		note(f, LEVEL_WARNING,
+		     "%s: refresh token expires in %s (%s) unless used; run: "
+		     "oauthmail refresh %s --force (each refresh renews it)",
+		     a->name, cli_duration(l), cli_time(s->refresh_expires),
+		     a->name);
+}
+
+static void check_secret(const struct account_config *a, int warn_days,
+			 struct finding *f)
+{
+	long long l = left(a->client_secret_expires);
+
+	if (a->client_secret_expires == 0)
+		return;
+	if (l <= 0)
+		note(f, LEVEL_CRITICAL,
+		     "%s: client secret expired on %s; create a new one (Entra "
+		     "admin center > App registrations > Certificates & "
+		     "secrets), write it to client_secret_file, set "
+		     "client_secret_expires",
+		     a->name, cli_time(a->client_secret_expires));
+	else if (l <= (long long)warn_days * DAY)
+		note(f, LEVEL_WARNING,
+		     "%s: client secret expires in %s (%s); create a new one "
+		     "(Entra admin center > App registrations > Certificates & "
+		     "secrets), write it to client_secret_file, set "
+		     "client_secret_expires",
+		     a->name, cli_duration(l),
+		     cli_time(a->client_secret_expires));
+}
+
+static void evaluate(const struct account_state *s, int warn_days,
+		     struct finding *f)
+{
+	const struct account_config *a = s->acct;
+	const struct token_record *r = &s->rec;
+
+	f->level = LEVEL_OK;
+	snprintf(f->text, sizeof(f->text), "%s ok", a->name);
+	check_secret(a, warn_days, f);
+	check_refresh_token(s, warn_days, f);
+	if (r->failures > 0)
+		note(f,
+		     left(r->access_expires) > 0 ? LEVEL_WARNING
+						 : LEVEL_CRITICAL,
+		     "%s: refresh failing: %s", a->name,
+		     r->last_error ? r->last_error : "?");
+	if (s->have_file < 0)
+		note(f, LEVEL_CRITICAL, "%s: %s", a->name, s->read_error);
+	else if (s->have_file == 0 && a->grant != GRANT_CLIENT_CREDENTIALS)
+		note(f, LEVEL_CRITICAL,
+		     "%s: not authorized yet; run: oauthmail authorize %s",
+		     a->name, a->name);
+	else if (r->reauth_needed)
+		note(f, LEVEL_CRITICAL, "%s",
+		     r->last_error ? r->last_error : "needs authorization");
+}
+
+static void perfdata(const struct account_state *s, int warn_days,
+		     struct strbuf *perf)
+{
+	if (s->refresh_expires != 0)
+		strbuf_printf(perf, " %s_refresh_token_days=%lld;%d;0",
+			      s->acct->name, left(s->refresh_expires) / DAY,
+			      warn_days);
+	if (s->acct->client_secret_expires != 0)
+		strbuf_printf(
+			perf, " %s_client_secret_days=%lld;%d;0", s->acct->name,
+			left(s->acct->client_secret_expires) / DAY, warn_days);
+}
+
+static enum level report(const struct account_state *states, size_t n,
+			 int warn_days)
+{
+	static const char *const names[] = {"OK", "WARNING", "CRITICAL"};
+	struct strbuf text, perf;
+	struct finding f;
+	enum level worst = LEVEL_OK;
+	size_t i;
+
+	strbuf_init(&text, 64 * 1024);
+	strbuf_init(&perf, 64 * 1024);
+	for (i = 0; i < n; i++) {
+		evaluate(&states[i], warn_days, &f);
+		if (f.level > worst)
+			worst = f.level;
+		strbuf_printf(&text, "%s%s", i ? "; " : "", f.text);
+		perfdata(&states[i], warn_days, &perf);
+	}
+	if (n == 0)
+		strbuf_append_str(&text, "no accounts configured");
+	printf("OAUTHMAIL %s - %s%s%s\n", names[worst], text.data,
+	       perf.len ? " |" : "", perf.len ? perf.data : "");
+	strbuf_free(&text);
+	strbuf_free(&perf);
+	return worst;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	struct account_state *states;
+	struct token_cache *cache;
+	int i, warn_days = 14;
+	enum level worst;
+	size_t n;
+	char *end;
+
+	if (cli_help(argc, argv, CHECK_USAGE))
+		return OM_OK;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--warn-days") == 0 && i + 1 < argc) {
+			warn_days = (int)strtol(argv[++i], &end, 10);
+			if (*end == '\0' && warn_days >= 0 && warn_days <= 365)
+				continue;
+		}
+		fprintf(stderr, "usage: oauthmail %s\n", CHECK_USAGE);
+		return OM_ERR_USAGE;
+	}
+	if (cli_config(cli) == NULL || cli_open_cache(cli, &cache) != OM_OK) {
+		printf("OAUTHMAIL CRITICAL - configuration error (see "
+		       "stderr)\n");
+		return LEVEL_CRITICAL;
+	}
+	states = gather_all(cli, cache, NULL, &n);
+	worst = states ? report(states, n, warn_days) : LEVEL_CRITICAL;
+	free_states(states, n);
+	token_cache_close(&cache);
+	return (int)worst;
+}
