@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "bearer_msg.h"
 #include "errorf.h"
@@ -48,20 +47,6 @@ int bearer_msg_token_ok(const char *token)
 	while (i < n && token[i] == '=')
 		i++;
 	return i == n;
-}
-
-void bearer_msg_fingerprint(const char *token, char out[7])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) !=
-		    1 ||
-	    mdlen < 3) {
-		snprintf(out, 7, "??????");
-		return;
-	}
-	snprintf(out, 7, "%02x%02x%02x", md[0], md[1], md[2]);
 }
 
 /* user_ok - printable text without the separator or a NUL, not too long */

@@ -20,10 +20,6 @@ struct bearer_error {
  * BEARER_TOKEN_MAX bytes (what may follow "Bearer "), else 0 */
 int bearer_msg_token_ok(const char *token);
 
-/* bearer_msg_fingerprint - the first 6 hex digits of the token's SHA-256
- * (DESIGN.md rule 6: how logs name a token) into out */
-void bearer_msg_fingerprint(const char *token, char out[7]);
-
 /* bearer_msg_xoauth2 - the raw (not base64) XOAUTH2 client response
  * "user=USER^Aauth=Bearer TOKEN^A^A" into out (appended).  0, or -1 with
  * error_r when user or token cannot be sent (never names the token). */

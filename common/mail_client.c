@@ -19,9 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sasl/sasl.h>
-#include <sasl/saslutil.h>
-
+#include "crypto.h"
 #include "errorf.h"
 #include "log.h"
 #include "mail_client.h"
@@ -412,23 +410,14 @@ static int send_b64(struct mail_client *mc, const char *prefix,
 		    const char *data, unsigned len, const char **error_r)
 {
 	struct strbuf sb;
-	unsigned outlen = 0;
-	char *buf = malloc(B64_MAX);
 	int ret = -1;
 
 	strbuf_init(&sb, B64_MAX + 512);
-	if (buf != NULL &&
-	    (len == 0 ||
-	     sasl_encode64(data, len, buf, B64_MAX, &outlen) == SASL_OK) &&
-	    strbuf_append_str(&sb, prefix) == 0 &&
-	    strbuf_append(&sb, buf, outlen) == 0)
+	if (strbuf_append_str(&sb, prefix) == 0 &&
+	    crypto_base64_encode(data, len, &sb) == 0)
 		ret = send_line(mc, sb.data, error_r);
 	else
 		*error_r = "SASL response too long";
-	if (buf != NULL) {
-		wipe(buf, B64_MAX);
-		free(buf);
-	}
 	strbuf_free(&sb);
 	return ret;
 }
@@ -449,22 +438,20 @@ static int answer_challenge(struct mail_client *mc, struct mail_sasl *sasl,
 {
 	const char *text = mc->line.data + (mc->proto == MAIL_SMTP ? 3 : 1);
 	const char *out;
-	unsigned inlen = 0, outlen;
-	char *in;
+	unsigned outlen;
+	struct strbuf in;
 	int ret = -1;
 
 	if (*text == ' ' || *text == '-')
 		text++;
-	in = malloc(MAIL_LINE_MAX);
-	if (in == NULL || sasl_decode64(text, (unsigned)strlen(text), in,
-					MAIL_LINE_MAX, &inlen) != SASL_OK) {
+	strbuf_init(&in, MAIL_LINE_MAX);
+	if (crypto_base64_decode(text, strlen(text), &in) < 0)
 		*error_r = errorf("bad base64 in the server's challenge: %s",
 				  printable(mc->line.data, 100));
-	} else if (mail_sasl_step(sasl, in, inlen, &out, &outlen, error_r) ==
-		   0) {
+	else if (mail_sasl_step(sasl, in.data ? in.data : "", (unsigned)in.len,
+				&out, &outlen, error_r) == 0)
 		ret = send_b64(mc, "", out, outlen, error_r);
-	}
-	free(in);
+	strbuf_free(&in);
 	return ret;
 }
 

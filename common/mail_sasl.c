@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sasl/sasl.h>
 
@@ -86,8 +87,13 @@ static int plugin_path(const char *plugindir)
 	strbuf_init(&sb, 8192);
 	if (env != NULL && *env != '\0')
 		strbuf_append_str(&sb, env);
-	else if (strbuf_printf(&sb, "%s:%s", plugindir ? plugindir : "",
-			       OAUTHMAIL_SASL_SYSTEM_PLUGINDIR) < 0)
+	else if (plugindir != NULL && *plugindir != '\0' &&
+		 strcmp(plugindir, OAUTHMAIL_SASL_SYSTEM_PLUGINDIR) != 0)
+		strbuf_printf(&sb, "%s:%s", plugindir,
+			      OAUTHMAIL_SASL_SYSTEM_PLUGINDIR);
+	else
+		strbuf_append_str(&sb, OAUTHMAIL_SASL_SYSTEM_PLUGINDIR);
+	if (sb.data == NULL)
 		return -1;
 	free(sasl_plugin_path);
 	sasl_plugin_path = strbuf_steal(&sb);
@@ -114,6 +120,16 @@ int mail_sasl_init(const char *config_path, const char *plugindir,
 		return -1;
 	}
 	sasl_initialized = 1;
+	return 0;
+}
+
+int mail_sasl_has_mech(const char *mech)
+{
+	const char **list = sasl_global_listmech();
+
+	for (; list != NULL && *list != NULL; list++)
+		if (strcasecmp(*list, mech) == 0)
+			return 1;
 	return 0;
 }
 

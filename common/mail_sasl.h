@@ -32,6 +32,9 @@ int mail_sasl_step(struct mail_sasl *sasl, const char *in, unsigned inlen,
 /* mail_sasl_free - dispose of the session; NULLs the pointer */
 void mail_sasl_free(struct mail_sasl **sasl);
 
+/* mail_sasl_has_mech - 1 when a loaded plugin offers mech */
+int mail_sasl_has_mech(const char *mech);
+
 /* mail_sasl_done - sasl_client_done (unloads the plugins) */
 void mail_sasl_done(void);
 
