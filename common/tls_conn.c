@@ -439,14 +439,6 @@ const char *tls_conn_describe(const struct tls_conn *c)
 		      SSL_get_cipher_name(c->ssl));
 }
 
-void tls_conn_shutdown(struct tls_conn *c)
-{
-	if (c->ssl != NULL)
-		(void)SSL_shutdown(c->ssl);
-	ERR_clear_error();
-	shutdown(c->fd, SHUT_WR);
-}
-
 void tls_conn_close(struct tls_conn **conn)
 {
 	struct tls_conn *c = *conn;

@@ -44,9 +44,6 @@ int tls_conn_fd(const struct tls_conn *conn);
 /* tls_conn_describe - "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plain" */
 const char *tls_conn_describe(const struct tls_conn *conn);
 
-/* tls_conn_shutdown - send close_notify / FIN (no more writes) */
-void tls_conn_shutdown(struct tls_conn *conn);
-
 /* tls_conn_close - close and free; NULLs the pointer */
 void tls_conn_close(struct tls_conn **conn);
 

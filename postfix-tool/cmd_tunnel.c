@@ -30,7 +30,7 @@
 	"tunnel imap|pop3|smtp ACCOUNT [--mech XOAUTH2|OAUTHBEARER]\n" \
 	"  authenticate to the account's server, then relay stdin/stdout"
 #define RELAY_BUF 16384
-#define DRAIN_MS 30000 /* after the client closed: wait for the server */
+#define DRAIN_MS 2000 /* after the client closed: server idle this long */
 
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -56,9 +56,11 @@ static void say_to_client(enum mail_proto proto, int ok, const char *host,
 					  "421 4.7.0"};
 	const char *line;
 
-	if (ok)
+	if (ok && proto == MAIL_SMTP)
 		line = errorf("%s %s oauthmail tunnel: %s\r\n", good[proto],
-			      proto == MAIL_SMTP ? host : "", text);
+			      host, text);
+	else if (ok)
+		line = errorf("%s oauthmail tunnel: %s\r\n", good[proto], text);
 	else
 		line = errorf("%s oauthmail tunnel: %s\r\n", bad[proto],
 			      printable(text, 300));
@@ -95,8 +97,9 @@ static int to_client(struct tls_conn *conn, const char **error_r)
 	return 1;
 }
 
-/* relay - until the server closes (or the client closed and the server
- * said nothing more for DRAIN_MS) */
+/* relay - until the server closes, or the client closed and the server
+ * said nothing more for DRAIN_MS (servers drop pipelined commands when
+ * they see our end of the connection close, so we do not half-close) */
 static int relay(struct tls_conn *conn)
 {
 	struct pollfd pfd[2];
@@ -120,7 +123,6 @@ static int relay(struct tls_conn *conn)
 		if (ret > 0 && client_open && pfd[1].revents &&
 		    (ret = to_server(conn, &error)) == 0) {
 			client_open = 0;
-			tls_conn_shutdown(conn);
 			ret = 1;
 		}
 	}
