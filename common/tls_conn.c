@@ -189,6 +189,9 @@ static int setup_ctx(struct tls_conn *c, const char *ca_file,
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_clear_mode(c->ctx, SSL_MODE_AUTO_RETRY);
+	/* mail protocols frame their own data: a server that closes without
+	 * close_notify (many do after LOGOUT/QUIT) has simply closed */
+	SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
 		*error_r = "cannot load the system's trusted certificates";
 		return -1;
@@ -339,8 +342,11 @@ static ssize_t fill(struct tls_conn *c, const char **error_r)
 		n = SSL_get_error(c->ssl, ret);
 		if (n == SSL_ERROR_WANT_READ || n == SSL_ERROR_WANT_WRITE)
 			return -2;
-		if (n == SSL_ERROR_ZERO_RETURN)
-			return 0;
+		if (n == SSL_ERROR_ZERO_RETURN ||
+		    (n == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+			ERR_clear_error();
+			return 0; /* closed, with or without close_notify */
+		}
 		return ssl_wait(c, ret, 0, "read from", error_r) < 0 ? -1 : -2;
 	}
 	n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);

@@ -54,6 +54,7 @@ int xoauth2_mech_new(void *glob_context, sasl_client_params_t *params,
 		return SASL_NOMEM;
 	}
 	mc->g = glob_context;
+	log_set_output(xoauth2_log_output, (void *)params->utils);
 	strbuf_init(&mc->out, RESPONSE_MAX);
 	*conn_context = mc;
 	return SASL_OK;
@@ -66,6 +67,7 @@ void xoauth2_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	(void)utils;
 	if (mc == NULL)
 		return;
+	log_set_output(xoauth2_log_output, (void *)mc->g->utils);
 	free(mc->authid);
 	free(mc->authzid);
 	wipe_free_str(&mc->password);
@@ -345,6 +347,8 @@ static int mech_step(void *conn_context, sasl_client_params_t *params,
 {
 	struct mech_ctx *mc = conn_context;
 
+	/* log through this connection: the application's callback */
+	log_set_output(xoauth2_log_output, (void *)params->utils);
 	*clientout = NULL;
 	*clientoutlen = 0;
 	if (mc->state == 0 && serverinlen > 0)

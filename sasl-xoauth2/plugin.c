@@ -62,8 +62,7 @@ static sasl_client_plug_t xoauth2_plugins[] = {
 
 #define PLUGIN_COUNT (int)(sizeof(xoauth2_plugins) / sizeof(xoauth2_plugins[0]))
 
-/* log_to_sasl - log.h output: every line to the application's log */
-static void log_to_sasl(enum log_level level, const char *line, void *ctx)
+void xoauth2_log_output(enum log_level level, const char *line, void *ctx)
 {
 	const sasl_utils_t *utils = ctx;
 	int sasl_level;
@@ -110,7 +109,7 @@ static int global_setup(const sasl_utils_t *utils)
 	if (g == NULL)
 		return SASL_NOMEM;
 	g->utils = utils;
-	log_set_output(log_to_sasl, (void *)utils);
+	log_set_output(xoauth2_log_output, (void *)utils);
 	if (token_source_init(&g->source, config_override(utils), &error) < 0) {
 		log_error("XOAUTH2 and OAUTHBEARER disabled: %s", error);
 		token_source_free(&g->source);

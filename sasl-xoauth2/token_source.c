@@ -26,6 +26,7 @@
 #include "bearer_msg.h"
 #include "broker_client.h"
 #include "config.h"
+#include "crypto.h"
 #include "errorf.h"
 #include "log.h"
 #include "strbuf.h"
@@ -99,7 +100,7 @@ static enum om_status from_raw(const char *password, struct source_token *tok,
 		*error_r = "out of memory";
 		return OM_ERR_TEMP;
 	}
-	bearer_msg_fingerprint(tok->token, tok->fingerprint);
+	crypto_fingerprint(tok->token, strlen(tok->token), tok->fingerprint);
 	return OM_OK;
 }
 
@@ -157,7 +158,7 @@ static enum om_status from_broker(struct token_source *ts, const char *account,
 	if (st != OM_OK)
 		return st;
 	tok->from_broker = 1;
-	bearer_msg_fingerprint(tok->token, tok->fingerprint);
+	crypto_fingerprint(tok->token, strlen(tok->token), tok->fingerprint);
 	return OM_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+#include "log.h"
 #include "token_source.h"
 
 /* One per process: the config and cache opened in plug_init. */
@@ -14,6 +15,9 @@ struct xoauth2_global {
 	const sasl_utils_t *utils;
 	struct token_source source;
 };
+
+/* xoauth2_log_output - log.h output to utils->log (ctx: the utils) */
+void xoauth2_log_output(enum log_level level, const char *line, void *ctx);
 
 /* xoauth2_mech_new - sasl_client_plug_t.mech_new for both mechanisms */
 int xoauth2_mech_new(void *glob_context, sasl_client_params_t *params,

@@ -177,15 +177,6 @@ static void test_error_challenge(void)
 	check_str("error text", bearer_msg_error_text(&err), "status 4?0");
 }
 
-static void test_fingerprint(void)
-{
-	char fp[7];
-
-	/* SHA-256("abc") = ba7816bf... (FIPS 180-2 example) */
-	bearer_msg_fingerprint("abc", fp);
-	check_str("fingerprint of abc", fp, "ba7816");
-}
-
 int main(void)
 {
 	test_xoauth2_vectors();
@@ -193,6 +184,5 @@ int main(void)
 	test_refusals();
 	test_token_limits();
 	test_error_challenge();
-	test_fingerprint();
 	return test_done("test_bearer_msg");
 }
