@@ -361,6 +361,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		return OM_OK;
 	if (parse_opts(argc, argv, &o) < 0)
 		return OM_ERR_USAGE;
+	if (log_get_min_level() > LOG_LEVEL_INFO)
+		log_set_min_level(LOG_LEVEL_INFO);
+	log_stderr_min_level(LOG_LEVEL_INFO); /* a daemon: say what it does */
 	quiet_stderr();
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;

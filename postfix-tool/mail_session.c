@@ -2,9 +2,9 @@
  * mail_session.c - what `oauthmail tunnel` and `oauthmail test` share:
  * from an account name to an authenticated connection.
  *
- * The token is checked through the shared cache first, so a revoked
- * grant is reported with its AADSTS code and exit code 3 before any
- * connection is made.  Authentication itself always goes through
+ * The token is checked through the shared cache first (unless the
+ * plugin will ask the token broker), so a revoked grant is reported
+ * with its AADSTS code and exit code 3 before any connection is made.  Authentication itself always goes through
  * libsasl2 and the plugin (password "oauthmail:ACCOUNT"), never around
  * it.  When the server refuses, the message carries its reply (printable,
  * cut) and what to check.
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -62,16 +63,22 @@ bad:
 	return -1;
 }
 
-/* check_token - the cache's verdict before we connect (when this
- * process can open the cache at all; otherwise the plugin decides) */
+/* check_token - the cache's verdict before we connect (when the plugin
+ * will use the cache too, and this process can open it) */
 static int check_token(struct cli *cli, const char *account)
 {
+	const struct oauthmail_config *cfg = cli_config(cli);
 	struct token_cache *cache;
 	struct access_token tok;
 	const char *error;
 	enum om_status st;
+	struct stat st_sock;
 
-	if (token_cache_open(cli_config(cli), &cache, &error) < 0) {
+	if (cfg->token_socket != NULL &&
+	    (cfg->token_socket[0] == '/' ||
+	     stat(cfg->token_socket, &st_sock) == 0))
+		return OM_OK; /* the plugin asks the broker */
+	if (token_cache_open(cfg, &cache, &error) < 0) {
 		log_debug("token cache: %s (the plugin will try)", error);
 		return OM_OK;
 	}
