@@ -24,6 +24,10 @@ cJSON *json_parse(const char *text, size_t len, const char **error_r)
 		*error_r = "empty JSON";
 		return NULL;
 	}
+	if (memchr(text, '\0', len) != NULL) {
+		*error_r = "NUL byte in JSON";
+		return NULL;
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (root == NULL) {
 		*error_r = errorf("invalid JSON near byte %zu",

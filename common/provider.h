@@ -8,8 +8,7 @@
  * account left out, from its provider, authority and tenant.  0, or -1
  * with error_r when the combination cannot work (e.g. client
  * credentials against tenant "common"). */
-int provider_apply_defaults(struct account_config *acct,
-			    const char **error_r);
+int provider_apply_defaults(struct account_config *acct, const char **error_r);
 
 /* provider_name - "microsoft", "google", "custom" */
 const char *provider_name(enum provider_kind kind);

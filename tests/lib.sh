@@ -19,11 +19,24 @@ t_pids=""
 
 t_init() {
 	t_name=$1
-	mkdir -p "$builddir/tmp"
+	mkdir -p "$builddir/tmp/logs" "$builddir/tmp/secrets"
 	T=$(mktemp -d "$builddir/tmp/$t_name.XXXXXX") || exit 99
 	chmod 755 "$T"
+	# Every secret a mock issues in this test is listed here, and the
+	# logs kept with t_keep_log are copied to tmp/logs: leak_check.sh
+	# greps every log for every secret.
+	MOCK_ISSUED_FILE=$builddir/tmp/secrets/$t_name.issued
+	rm -f "$MOCK_ISSUED_FILE" "$builddir/tmp/logs/$t_name".*
+	export MOCK_ISSUED_FILE
+	OAUTHMAIL_NO_SYSLOG=1
+	export OAUTHMAIL_NO_SYSLOG
 	trap t_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+}
+
+# t_keep_log FILE... - copy FILE to tmp/logs at the end (for leak_check)
+t_keep_log() {
+	t_kept_logs="${t_kept_logs:-} $*"
 }
 
 # t_bg PID - stop this process (and its group) when the test ends
@@ -36,6 +49,9 @@ t_cleanup() {
 	for f in ${t_cleanup_hooks:-}; do "$f" || :; done
 	for p in $t_pids; do kill "$p" 2>/dev/null; done
 	for p in $t_pids; do wait "$p" 2>/dev/null; done
+	for f in ${t_kept_logs:-}; do
+		[ -f "$f" ] && cp "$f" "$builddir/tmp/logs/$t_name.$(basename "$f")"
+	done
 	if { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; } && [ "$t_failed" -eq 0 ] && [ -z "${T_KEEP:-}" ]; then
 		rm -rf "$T"
 	else
@@ -131,6 +147,50 @@ ticketq() {
 	else
 		"$TICKETQ_BIN" "$@"
 	fi
+}
+
+# om_conf ACCOUNT [KEY=VALUE...] - write an oauthmail.conf with one
+# Microsoft account against the mock (token_dir $T/tokens, created).
+# KEY=VALUE lines go into the account (replacing a default of the same
+# key); "global:KEY=VALUE" into the top.  The file is $OM_CONF_FILE if
+# set, else $T/oauthmail.conf, which then becomes OAUTHMAIL_CONF.
+om_conf() {
+	acct=$1; shift
+	conf=${OM_CONF_FILE:-$T/oauthmail.conf}
+	mkdir -p "$T/tokens"
+	chmod 700 "$T/tokens"
+	{
+		echo "token_dir = $T/tokens"
+		for kv in "$@"; do
+			case $kv in global:*) echo "${kv#global:}" | sed 's/=/ = /' ;; esac
+		done
+		echo "[account $acct]"
+		for kv in provider=microsoft tenant=contoso.test "authority=$MOCK_URL" \
+			"client_id=$MOCK_PUBLIC_CLIENT" user=support@contoso.test; do
+			om_overridden "${kv%%=*}" "$@" || echo "$kv" | sed 's/=/ = /'
+		done
+		for kv in "$@"; do
+			case $kv in global:*) ;; *) echo "$kv" | sed 's/=/ = /' ;; esac
+		done
+	} >"$conf"
+	if [ -z "${OM_CONF_FILE:-}" ]; then
+		OAUTHMAIL_CONF=$conf
+		export OAUTHMAIL_CONF
+	fi
+}
+
+om_overridden() {
+	om_key=$1; shift
+	for om_kv in "$@"; do
+		[ "${om_kv%%=*}" = "$om_key" ] && return 0
+	done
+	return 1
+}
+
+# om_authorize ACCOUNT - device-flow authorization against the mock
+om_authorize() {
+	mock_ctl config '{"device_interval": 1}' >/dev/null &&
+		oauthmail authorize "$1" --device >"$T/authorize.out" 2>&1
 }
 
 # Optional parts: the mock identity provider and the real-peer rig.
