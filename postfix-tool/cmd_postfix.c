@@ -489,11 +489,15 @@ static void check_plugin(struct check *c, const char *config_path)
 		ok("SASL plugin: XOAUTH2 available to Postfix");
 	else
 		problem(c,
-			errorf("install libxoauth2.so into %s (make install) "
-			       "and check: saslpluginviewer -c -m XOAUTH2; "
-			       "if it is there, the plugin logged why it "
-			       "disabled itself (mail log)",
-			       OAUTHMAIL_SASL2PLUGINDIR),
+			errorf("put libxoauth2.so into %s, libsasl2's plugin "
+			       "directory (configure --with-sasl2plugindir=%s, "
+			       "make install), or name its directory in "
+			       "import_environment as SASL_PATH=DIR; check: "
+			       "saslpluginviewer -c -m XOAUTH2 (if it is "
+			       "listed there, the plugin disabled itself: "
+			       "see the mail log)",
+			       OAUTHMAIL_SASL_SYSTEM_PLUGINDIR,
+			       OAUTHMAIL_SASL_SYSTEM_PLUGINDIR),
 			"no SASL plugin offers XOAUTH2 (plugin path %s)",
 			p ? p + 10 : OAUTHMAIL_SASL_SYSTEM_PLUGINDIR);
 	mail_sasl_done();
