@@ -58,3 +58,57 @@ fake_mail_start() {
 	t_wait_file "$T/$name.port" 20 || { cat "$T/$name.err"; return 1; }
 	FAKE_PORT=$(cat "$T/$name.port")
 }
+
+# sasl_rig_conf FILE TOKEN_DIR [LINES...] - oauthmail.conf for the rig:
+# the mock as identity provider, Dovecot as IMAP/POP3 server, the rig's
+# Postfix server as SMTP server (call after rig_pf_server_start), the
+# rig CA as trust anchor.  Extra global lines (e.g. token_socket = ...)
+# go before the account.
+sasl_rig_conf() {
+	src_file=$1
+	src_dir=$2
+	shift 2
+	mkdir -p "$src_dir"
+	{
+		echo "token_dir = $src_dir"
+		echo "ca_file = $RIG_CA"
+		for l in "$@"; do echo "$l"; done
+		cat <<EOT
+[account support]
+provider = microsoft
+tenant = common
+authority = $MOCK_URL
+client_id = $MOCK_PUBLIC_CLIENT
+user = $RIG_USER
+scope = offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send
+redirect_uri = http://localhost:8765/
+imap_host = 127.0.0.1
+imap_port = ${RIG_IMAP_PORT:-993}
+pop3_host = 127.0.0.1
+pop3_port = ${RIG_POP3_PORT:-995}
+pop3_split_auth = yes
+smtp_host = 127.0.0.1
+smtp_port = ${RIG_SMTP_PORT:-587}
+smtp_tls = starttls
+EOT
+	} >"$src_file"
+	chmod 644 "$src_file"
+}
+
+# sasl_authorize CONF - the device flow at the mock (auto-approved)
+sasl_authorize() {
+	mock_ctl config '{"device_interval": 1}' >/dev/null &&
+		oauthmail -c "$1" authorize support --device >"$T/authorize.out" 2>&1 ||
+		{ cat "$T/authorize.out"; return 1; }
+}
+
+# sasl_send DIR N [SUBJECT] - N messages into instance DIR with sendmail
+sasl_send() {
+	ss_i=1
+	while [ "$ss_i" -le "$2" ]; do
+		printf 'From: %s\nTo: someone@example.test\nSubject: %s %d\nMessage-ID: <%s.%d@rig.test>\n\nmessage %d\n' \
+			"$RIG_USER" "${3:-rig}" "$ss_i" "${3:-rig}" "$ss_i" "$ss_i" |
+			pf_sendmail "$1" -f "$RIG_USER" someone@example.test || return 1
+		ss_i=$((ss_i + 1))
+	done
+}
