@@ -41,6 +41,9 @@ typedef int sasl_cb_fn(void);
 static int cb_log(void *ctx, int level, const char *message)
 {
 	(void)ctx;
+	/* our plugin names itself; so does our own log prefix */
+	if (strncmp(message, "oauthmail: ", 11) == 0)
+		message += 11;
 	if (level <= SASL_LOG_ERR)
 		log_error("%s", message);
 	else if (level <= SASL_LOG_WARN)
