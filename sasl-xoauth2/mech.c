@@ -243,10 +243,10 @@ static int status_to_sasl(enum om_status st)
 	return st == OM_ERR_TEMP ? SASL_TRYAGAIN : SASL_FAIL;
 }
 
-/* fail - log and report why, return code */
+/* fail - report why (Cyrus logs it too, as "SASL authentication
+ * failure" in Postfix), return code */
 static int fail(sasl_client_params_t *params, int code, const char *why)
 {
-	log_error("%s", why);
 	params->utils->seterror(params->utils->conn, 0, "oauthmail: %s", why);
 	return code;
 }
