@@ -58,6 +58,25 @@ s.sendall(b"TOKEN support\n"); print(s.makefile().readline().split(" ")[0])
 PY
 t_eq "$(cat "$T/out")" "OK" "listener answers"
 
+# systemd socket activation (Accept=no): the listening socket is fd 3
+"$PYTHON3" - "$OAUTHMAIL_BIN" "$T/broker.conf" "$T/sd.sock" >"$T/out" 2>"$T/sd.err" <<'PY'
+import os, signal, socket, sys, time
+lsock = socket.socket(socket.AF_UNIX); lsock.bind(sys.argv[3]); lsock.listen(4)
+pid = os.fork()
+if pid == 0:
+    if lsock.fileno() != 3:
+        os.dup2(lsock.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+    os.execv(sys.argv[1], [sys.argv[1], "-c", sys.argv[2], "serve"])
+for i in range(2):
+    c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[3])
+    c.sendall(b"PING\n"); print(c.makefile().readline().strip()); c.close()
+os.kill(pid, signal.SIGTERM); os.waitpid(pid, 0)
+PY
+t_eq "$(tr '\n' ' ' <"$T/out")" "OK OK " "systemd socket: two connections served"
+t_grep 'listening on the systemd socket' "$T/sd.err" "systemd socket used"
+
 # the plugin asks the broker: the client's own token_dir is empty
 fake_mail_start imap imap --user "$USER" --token "$TOK"
 mkdir -p "$T/empty"
