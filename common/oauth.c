@@ -142,8 +142,7 @@ static enum om_status token_post(const struct account_config *acct,
 		ret = err_r->status;
 	} else if (oauth_token_parse(resp.body.data ? resp.body.data : "",
 				     resp.body.len, tok_r, &error) < 0) {
-		oauth_error_transport(acct, errorf("HTTP 200 but %s", error),
-				      err_r);
+		oauth_error_garbled(acct, error, err_r);
 		ret = err_r->status;
 	}
 	http_response_free(&resp);
@@ -348,8 +347,7 @@ enum oauth_poll oauth_device_poll(const struct account_config *acct,
 		ret = poll_result(acct, &resp, err_r);
 	} else if (oauth_token_parse(resp.body.data, resp.body.len, tok_r,
 				     &error) < 0) {
-		oauth_error_transport(acct, errorf("HTTP 200 but %s", error),
-				      err_r);
+		oauth_error_garbled(acct, error, err_r);
 		ret = OAUTH_POLL_FAILED;
 	}
 	http_form_free(&form);

@@ -345,3 +345,21 @@ void oauth_error_transport(const struct account_config *acct, const char *what,
 		 "current token while it is valid and retries",
 		 acct->name, err->description);
 }
+
+void oauth_error_garbled(const struct account_config *acct, const char *what,
+			 struct oauth_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->status = OM_ERR_TEMP;
+	err->retry_after = -1;
+	err->http_status = 200;
+	snprintf(err->description, sizeof(err->description), "%s",
+		 printable(what, 240));
+	snprintf(
+		err->message, sizeof(err->message),
+		"account %s: token endpoint answered HTTP 200 with something "
+		"that is not a token (%s). Fix: check that authority/token_url "
+		"reach the provider, not a proxy page; oauthmail keeps using "
+		"the current token while it is valid and retries",
+		acct->name, err->description);
+}

@@ -34,6 +34,10 @@ void oauth_error_from_fields(const struct account_config *acct,
 void oauth_error_transport(const struct account_config *acct, const char *what,
 			   struct oauth_error *err);
 
+/* oauth_error_garbled - HTTP 200, but not a token (proxy, portal, bug) */
+void oauth_error_garbled(const struct account_config *acct, const char *what,
+			 struct oauth_error *err);
+
 /* oauth_error_lookup - the table entry's meaning and fix for a code
  * (AADSTS number or, with code 0, an RFC 6749 error name); 0 when
  * known, -1 otherwise */

@@ -54,6 +54,7 @@
 
 struct cache_entry {
 	const struct account_config *acct;
+	int by_name; /* token_dir/<account>.json, found by account name */
 	char *path;
 	char *lock_path;
 	struct stat st; /* identity of the file the copy came from */
@@ -337,10 +338,6 @@ static void record_failure(struct token_cache *c, struct cache_entry *e,
 	free(rec->last_error);
 	rec->last_error = strdup(err->message);
 	rec->last_error_time = now;
-	if (err->status == OM_ERR_TEMP)
-		log_warn("%s", err->message);
-	else
-		log_error("%s", err->message);
 	if (rec->account != NULL &&
 	    token_store_write(e->path, cache_key(c), rec, &why) < 0)
 		log_warn("cannot record the failure in %s: %s", e->path, why);
@@ -398,7 +395,7 @@ static enum om_status store_success(struct token_cache *c,
 
 static enum om_status request_and_store(struct token_cache *c,
 					struct cache_entry *e,
-					struct token_record *rec,
+					struct token_record *rec, int force,
 					const char **error_r)
 {
 	const struct account_config *acct = e->acct;
@@ -422,6 +419,10 @@ static enum om_status request_and_store(struct token_cache *c,
 		return st;
 	}
 	record_failure(c, e, rec, &err);
+	if (force) { /* asked for a refresh: report that it failed */
+		*error_r = errorf("%s", err.message);
+		return err.status;
+	}
 	return serve_or_fail(e, rec, err.status, errorf("%s", err.message),
 			     error_r);
 }
@@ -503,7 +504,7 @@ static enum om_status refresh_under_lock(struct token_cache *c,
 							    : "refresh failed",
 					    (long)(rec->backoff_until - now)),
 				     error_r);
-	return request_and_store(c, e, rec, error_r);
+	return request_and_store(c, e, rec, force, error_r);
 }
 
 static enum om_status refresh_locked(struct token_cache *c,
@@ -592,6 +593,7 @@ static struct cache_entry *account_entry(struct token_cache *c,
 		return NULL;
 	}
 	e->acct = acct;
+	e->by_name = 1;
 	return e;
 }
 

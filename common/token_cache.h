@@ -42,7 +42,8 @@ enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
 void token_cache_invalidate(struct token_cache *cache, const char *account);
 
 /* token_cache_refresh - refresh now under the lock, even when the token
- * is still valid (oauthmail refresh --force), ignoring back-off */
+ * is still valid (oauthmail refresh --force), ignoring back-off; a
+ * failure is reported even if the old token is still valid */
 enum om_status token_cache_refresh(struct token_cache *cache,
 				   const char *account,
 				   struct access_token *tok_r,

@@ -85,16 +85,23 @@ t_eq() {
 	if [ "$1" = "$2" ]; then t_pass "$3"; else t_fail "$3: got '$1' want '$2'"; fi
 }
 
+# t_show FILE - the end of FILE for a failure report, long token-like
+# strings masked so a failing test cannot leak a secret into its log
+t_show() {
+	tail -n 20 "$1" | sed -E 's#[A-Za-z0-9+/=._~-]{40,}#<long string>#g; s/^/  | /'
+}
+
 # t_grep PATTERN FILE WHAT - FILE must contain PATTERN (extended regexp)
 t_grep() {
 	if grep -E -q -- "$1" "$2"; then t_pass "$3"; else
-		t_fail "$3: no /$1/ in $2"; sed 's/^/  | /' "$2" | tail -n 20; fi
+		t_fail "$3: no /$1/ in $2"; t_show "$2"; fi
 }
 
 # t_nogrep PATTERN FILE WHAT - FILE must not contain PATTERN
 t_nogrep() {
 	if grep -E -q -- "$1" "$2"; then t_fail "$3: /$1/ found in $2";
-		grep -E -- "$1" "$2" | head -n 5 | sed 's/^/  | /'; else t_pass "$3"; fi
+		grep -E -- "$1" "$2" | head -n 5 >"$T/.nogrep"; t_show "$T/.nogrep"
+	else t_pass "$3"; fi
 }
 
 # t_done - end of test: exit with the tally
@@ -110,6 +117,18 @@ t_need() {
 		command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 ||
 			t_skip "$c not installed (scripts/install-deps installs it)"
 	done
+}
+
+# t_wait_grep PATTERN FILE [SECONDS] - wait until FILE holds PATTERN
+t_wait_grep() {
+	n=0
+	lim=$(( ${3:-20} * 10 ))
+	until grep -E -q -- "$1" "$2" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt "$lim" ] && return 1
+		sleep 0.1
+	done
+	return 0
 }
 
 # t_free_port - a TCP port on 127.0.0.1 that is free right now
