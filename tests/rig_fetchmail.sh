@@ -6,7 +6,7 @@
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 t_init rig_fetchmail
 . "$srcdir/sasl-lib.sh"
-rig_need
+sasl_need_rig
 t_need fetchmail
 rig_plugin_built || t_skip "plugin not built"
 sasl_env

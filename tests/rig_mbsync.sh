@@ -6,7 +6,7 @@
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 t_init rig_mbsync
 . "$srcdir/sasl-lib.sh"
-rig_need
+sasl_need_rig
 t_need mbsync
 rig_plugin_built || t_skip "plugin not built"
 sasl_plugin_sanitized && t_skip "sanitizer build: mbsync cannot load the plugin"

@@ -6,7 +6,7 @@
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 t_init rig_postfix_revoked
 . "$srcdir/sasl-lib.sh"
-rig_need
+sasl_need_rig
 rig_plugin_built || t_skip "plugin not built"
 sasl_plugin_sanitized && t_skip "sanitizer build: Postfix cannot load the plugin"
 N=3

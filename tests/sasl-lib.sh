@@ -7,6 +7,7 @@
 #   fake_mail_start NAME PROTO ARGS...   tests/fake_mail.py in the background;
 #                            sets FAKE_PORT and FAKE_LOG (its transcript)
 #   sasl_plugin_sanitized    true when the plugin needs an ASan host process
+#   sasl_need_rig            rig_need, or skip when tests/rig.sh is absent
 
 PLUGIN_DIR=$top_builddir/sasl-xoauth2/.libs
 
@@ -111,4 +112,11 @@ sasl_send() {
 			pf_sendmail "$1" -f "$RIG_USER" someone@example.test || return 1
 		ss_i=$((ss_i + 1))
 	done
+}
+
+# sasl_need_rig - the real-peer rig (tests/rig.sh) and its packages
+sasl_need_rig() {
+	command -v rig_need >/dev/null 2>&1 ||
+		t_skip "tests/rig.sh (the real-peer rig) is not in this tree"
+	rig_need
 }
