@@ -18,38 +18,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "broker_client.h"
 #include "broker_proto.h"
 #include "errorf.h"
+#include "fdio.h"
 #include "log.h"
 #include "strbuf.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = {.fd = fd, .events = events};
-	long long left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-		if (n >= 0 || errno != EINTR)
-			return n;
-	}
-}
 
 static int broker_connect(const char *path, const char **error_r)
 {
@@ -86,7 +62,7 @@ static int send_all(int fd, const char *data, size_t len, long long deadline,
 	ssize_t n;
 
 	while (len > 0) {
-		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+		if (fdio_wait(fd, POLLOUT, deadline) <= 0) {
 			*error_r = "timed out sending to the token broker";
 			return -1;
 		}
@@ -113,7 +89,7 @@ static int read_line(int fd, struct strbuf *line, long long deadline,
 
 	while (ret == 0 &&
 	       (line->len == 0 || line->data[line->len - 1] != '\n')) {
-		if (wait_fd(fd, POLLIN, deadline) <= 0) {
+		if (fdio_wait(fd, POLLIN, deadline) <= 0) {
 			*error_r = "timed out waiting for the token broker";
 			return -1;
 		}
@@ -142,7 +118,7 @@ static enum om_status exchange(const char *path,
 			       struct broker_reply *reply_r,
 			       const char **error_r)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = fdio_now_ms() + timeout_ms;
 	struct strbuf out, in;
 	enum om_status st = OM_ERR_TEMP;
 	int fd;

@@ -29,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "errorf.h"
+#include "fdio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "tls_conn.h"
@@ -44,35 +45,6 @@ struct tls_conn {
 	char buf[READ_BUF];
 	size_t start, end;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_io - poll for events until deadline: 1 ready, 0 timeout, -1 error */
-static int wait_io(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = {.fd = fd, .events = events};
-	long long left;
-	int n;
-
-	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&pfd, 1, left > 600000 ? 600000 : (int)left);
-		if (n > 0)
-			return 1;
-		if (n == 0)
-			continue;
-		if (errno != EINTR)
-			return -1;
-	}
-}
 
 static int connect_one(const struct addrinfo *ai, int timeout_ms, int *err)
 {
@@ -91,7 +63,7 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *err)
 		return fd;
 	if (errno != EINPROGRESS) {
 		*err = errno;
-	} else if (wait_io(fd, POLLOUT, now_ms() + timeout_ms) <= 0) {
+	} else if (fdio_wait(fd, POLLOUT, fdio_now_ms() + timeout_ms) <= 0) {
 		*err = ETIMEDOUT;
 	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
 		   soerr == 0) {
@@ -150,8 +122,9 @@ static int ssl_wait(struct tls_conn *c, int ret, long long deadline,
 	unsigned long code;
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		w = wait_io(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-			    deadline);
+		w = fdio_wait(c->fd,
+			      e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+			      deadline);
 		if (w > 0)
 			return 1;
 		*error_r = errorf("%s %s: %s", what, printable(c->host, 100),
@@ -245,7 +218,7 @@ static const char *verify_failure(struct tls_conn *c)
 int tls_conn_start_tls(struct tls_conn *c, const char *ca_file,
 		       const char **error_r)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = fdio_now_ms() + c->timeout_ms;
 	int ret;
 
 	if (c->ssl != NULL) {
@@ -294,7 +267,7 @@ static ssize_t raw_write(struct tls_conn *c, const char *data, size_t len,
 				  strerror(errno));
 		return -1;
 	}
-	if (wait_io(c->fd, POLLOUT, deadline) <= 0) {
+	if (fdio_wait(c->fd, POLLOUT, deadline) <= 0) {
 		*error_r = errorf("write to %s: timed out",
 				  printable(c->host, 100));
 		return -1;
@@ -305,7 +278,7 @@ static ssize_t raw_write(struct tls_conn *c, const char *data, size_t len,
 int tls_conn_write(struct tls_conn *c, const void *data, size_t len,
 		   const char **error_r)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = fdio_now_ms() + c->timeout_ms;
 	const char *p = data;
 	ssize_t n;
 
@@ -379,7 +352,7 @@ static int take_line(struct tls_conn *c, struct strbuf *line, int *over)
 int tls_conn_read_line(struct tls_conn *c, struct strbuf *line,
 		       const char **error_r)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = fdio_now_ms() + c->timeout_ms;
 	int over = 0, w;
 	ssize_t n;
 
@@ -393,7 +366,7 @@ int tls_conn_read_line(struct tls_conn *c, struct strbuf *line,
 					  printable(c->host, 100));
 		if (n == 0 || n == -1)
 			return -1;
-		if (n == -2 && (w = wait_io(c->fd, POLLIN, deadline)) <= 0) {
+		if (n == -2 && (w = fdio_wait(c->fd, POLLIN, deadline)) <= 0) {
 			*error_r = errorf("no answer from %s within %d s",
 					  printable(c->host, 100),
 					  c->timeout_ms / 1000);

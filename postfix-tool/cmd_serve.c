@@ -37,6 +37,7 @@
 #include "cli.h"
 #include "config.h"
 #include "errorf.h"
+#include "fdio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "token_cache.h"
@@ -63,26 +64,18 @@ static void on_signal(int sig)
 	serve_stop = 1;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* read_request - one line from fd, byte by byte (a request is tiny and
  * nothing after its LF may be swallowed); 1 line, 0 EOF, -1 error */
 static int read_request(int fd, char *line, size_t size, size_t *len_r)
 {
-	long long deadline = now_ms() + REQUEST_TIMEOUT_MS;
+	long long deadline = fdio_now_ms() + REQUEST_TIMEOUT_MS;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t len = 0;
 	ssize_t n;
 	int left;
 
 	while (len < size) {
-		left = (int)(deadline - now_ms());
+		left = (int)(deadline - fdio_now_ms());
 		if (left <= 0 || poll(&pfd, 1, left) == 0)
 			return -1;
 		n = read(fd, line + len, 1);
@@ -96,26 +89,6 @@ static int read_request(int fd, char *line, size_t size, size_t *len_r)
 		}
 	}
 	return -1;
-}
-
-static int send_reply(int fd, struct strbuf *reply)
-{
-	const char *p = reply->data;
-	size_t len = reply->len;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static void answer_token(struct token_cache *cache, const char *account,
@@ -186,7 +159,7 @@ static void serve_conn(struct token_cache *cache, int in, int out)
 		}
 		strbuf_reset(&reply);
 		r = answer(cache, line, len, &reply);
-		if (send_reply(out, &reply) < 0 || r < 0)
+		if (fdio_write_all(out, reply.data, reply.len) < 0 || r < 0)
 			break;
 	}
 	strbuf_free(&reply);

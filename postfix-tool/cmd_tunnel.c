@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "errorf.h"
+#include "fdio.h"
 #include "log.h"
 #include "mail_session.h"
 #include "tls_conn.h"
@@ -31,22 +32,6 @@
 	"  authenticate to the account's server, then relay stdin/stdout"
 #define RELAY_BUF 16384
 #define DRAIN_MS 2000 /* after the client closed: server idle this long */
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static void say_to_client(enum mail_proto proto, int ok, const char *host,
 			  const char *text)
@@ -64,7 +49,7 @@ static void say_to_client(enum mail_proto proto, int ok, const char *host,
 	else
 		line = errorf("%s oauthmail tunnel: %s\r\n", bad[proto],
 			      printable(text, 300));
-	(void)write_all(STDOUT_FILENO, line, strlen(line));
+	(void)fdio_write_all(STDOUT_FILENO, line, strlen(line));
 }
 
 /* to_server - stdin had data: 1 more, 0 client closed, -1 error */
@@ -90,7 +75,7 @@ static int to_client(struct tls_conn *conn, const char **error_r)
 		return 1;
 	if (n <= 0)
 		return (int)n;
-	if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
+	if (fdio_write_all(STDOUT_FILENO, buf, (size_t)n) < 0) {
 		*error_r = "client went away";
 		return -1;
 	}
