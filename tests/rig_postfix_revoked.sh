@@ -31,8 +31,8 @@ while [ "$(grep -c 'status=deferred' "$LOG")" -lt "$N" ] && [ $n -lt 150 ]; do
 done
 t_eq "$(grep -c 'status=deferred' "$LOG")" "$N" "all $N deferred"
 t_grep 'dsn=4\.7\.0, status=deferred \(SASL authentication failed' "$LOG" "a 4xx deferral, not a bounce"
-t_grep 'SASL authentication problem: oauthmail: .*AADSTS50173' "$LOG" "log names the AADSTS code"
-t_grep 'SASL authentication problem: oauthmail: .*oauthmail authorize support' "$LOG" "log names the fix"
+t_grep 'SASL authentication (problem|failure): oauthmail: .*AADSTS50173' "$LOG" "log names the AADSTS code"
+t_grep 'SASL authentication (problem|failure): oauthmail: .*oauthmail authorize support' "$LOG" "log names the fix"
 t_eq "$(pf_queue_count "$RIG_PF_CLIENT")" "$N" "mail stays queued"
 t_eq "$(rig_maildir_count "$RIG_SINK")" 0 "nothing delivered meanwhile"
 t_eq "$(mock_stat errors.50173)" 1 "the cache asked once, then remembered (reauth_needed)"
