@@ -108,9 +108,12 @@ static int flow_browser(struct authorize *a)
 	       url, a->timeout, uri);
 	fflush(stdout);
 	if (oauth_redirect_wait(l, state, a->timeout, &res, &error) < 0) {
-		log_error("account %s: %s. Fix: run the command again, or use "
+		log_error("account %s: %s. If the browser showed AADSTS50011, "
+			  "register the redirect URI %s for the app (App "
+			  "registration > Authentication > Mobile and desktop "
+			  "applications). Fix: run the command again, or use "
 			  "--paste or --device",
-			  a->acct->name, error);
+			  a->acct->name, error, a->acct->redirect_uri);
 		ret = OM_ERR_TEMP;
 		goto out;
 	}
