@@ -456,6 +456,19 @@ static int load_secret(struct account_config *a, const char **error_r)
 	return 0;
 }
 
+/* warn_if_readable - an inline client_secret in a file others can read */
+static void warn_if_readable(const char *path, const char *account)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 0004) != 0)
+		log_warn(
+			"[account %s]: client_secret is in %s, which everybody "
+			"can read; fix: move it to client_secret_file (mode "
+			"600), or chmod 640 %s",
+			account, path, path);
+}
+
 int config_load(const char *path, struct oauthmail_config **cfg_r,
 		const char **error_r)
 {
@@ -485,6 +498,8 @@ int config_load(const char *path, struct oauthmail_config **cfg_r,
 	for (i = 0; i < (*cfg_r)->account_count; i++) {
 		struct account_config *a = (*cfg_r)->accounts[i];
 
+		if (a->client_secret != NULL && a->client_secret_file == NULL)
+			warn_if_readable(path, a->name);
 		if (a->client_secret_file != NULL &&
 		    load_secret(a, error_r) < 0) {
 			config_free(cfg_r);

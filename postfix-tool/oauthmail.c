@@ -40,6 +40,17 @@ static const struct command commands[] = {
 	 "JSON"},
 	{"import", cmd_import,
 	 "import FILE [--overwrite]                load an export"},
+	{"tunnel", cmd_tunnel,
+	 "tunnel imap|pop3|smtp ACCOUNT            authenticated session on "
+	 "stdin/stdout"},
+	{"test", cmd_test,
+	 "test ACCOUNT [imap|pop3|smtp]            connect, authenticate, "
+	 "report"},
+	{"serve", cmd_serve,
+	 "serve [--listen PATH]                    token broker for Postfix "
+	 "(spawn/systemd)"},
+	{"postfix", cmd_postfix,
+	 "postfix check [--config-dir DIR]         check the Postfix set-up"},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -50,6 +50,13 @@ oauthmail check >"$T/out"
 t_eq "$?" 2 "95 days unused: CRITICAL"
 t_grep 'refresh token expired on .*run: oauthmail authorize support' "$T/out" "expired: authorize"
 t_eq "$(wc -l <"$T/out")" 1 "one line"
+om_conf support client_secret=inline-secret-value
+chmod 644 "$T/oauthmail.conf"
+oauthmail list >/dev/null 2>"$T/err"
+t_grep 'client_secret is in .* which everybody can read; fix: move it to client_secret_file' "$T/err" "inline secret in a readable config: warned"
+chmod 600 "$T/oauthmail.conf"
+oauthmail list >/dev/null 2>"$T/err"
+t_eq "$(wc -c <"$T/err")" 0 "mode 600: no warning"
 echo 'bogus' >"$T/oauthmail.conf"
 oauthmail check >"$T/out" 2>/dev/null
 t_eq "$?" 2 "broken config: CRITICAL"

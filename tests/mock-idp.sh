@@ -45,12 +45,15 @@ mock_idp_start() {
 		return 1
 	fi
 	MOCK_PORT=$(cat "$MOCK_DIR/port")
+	mock_idp_started=1
 	MOCK_URL=http://127.0.0.1:$MOCK_PORT
 	MOCK_INTROSPECT_URL=$MOCK_URL/introspect
 	MOCK_LOG=$MOCK_DIR/mock.log
 	MOCK_CLIENT_SECRET_FILE=$MOCK_DIR/client-secret
 	export MOCK_DIR MOCK_PORT MOCK_URL MOCK_INTROSPECT_URL MOCK_LOG \
 		MOCK_PID MOCK_CLIENT_SECRET_FILE
+	# leak_check greps it too (it never holds a secret by design)
+	if command -v t_keep_log >/dev/null 2>&1; then t_keep_log "$MOCK_LOG"; fi
 }
 
 # mock_ctl PATH [JSON] - GET /_control/PATH, or POST JSON to it

@@ -28,7 +28,7 @@ t_eq "$perm" 600 "client secret file mode"
 
 # --- every endpoint and knob (python: exact JSON and header checks) -----------
 "$PYTHON3" - "$MOCK_URL" "$MOCK_CLIENT_SECRET_FILE" >"$T/check.out" 2>&1 <<'EOF'
-import base64, hashlib, http.client, json, re, socket, sys, time
+import base64, hashlib, http.client, json, os, re, socket, sys, time
 from urllib.parse import urlencode, urlsplit, parse_qs
 
 BASE = sys.argv[1]
@@ -41,8 +41,14 @@ TEN = "11111111-2222-3333-4444-555555555555"
 IMAP = "https://outlook.office.com/IMAP.AccessAsUser.All"
 SMTP = "https://outlook.office.com/SMTP.Send"
 GRAPH_R = "https://graph.microsoft.com/Mail.Read"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+# A fresh verifier (not RFC 7636's public vector: the mock records every
+# verifier as a secret, and leak_check greps all logs for them).
+VERIFIER = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+CHALLENGE = base64.urlsafe_b64encode(
+    hashlib.sha256(VERIFIER.encode()).digest()).decode().rstrip("=")
+assert base64.urlsafe_b64encode(hashlib.sha256(
+    b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").digest()).decode() \
+    .rstrip("=") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 fails = 0
 
 
@@ -99,7 +105,10 @@ def is_aad_error(res, status, error, code, what):
         hd.get("cache-control") == "no-store, no-cache"
     ok(good, "%s -> %d %s AADSTS%d" % (what, status, error, code))
     if not good:
-        print("   got", st, json.dumps(b)[:300])
+        # never print token values: the leak check greps this log
+        print("   got", st, b.get("error") if isinstance(b, dict) else "?",
+              b.get("error_codes") if isinstance(b, dict) else "",
+              sorted(b) if isinstance(b, dict) else "")
 
 
 def authorize(client=A1, redirect="http://localhost:8765/", tenant="common",
@@ -196,7 +205,8 @@ is_aad_error(tok(client_id=A1, grant_type="authorization_code", code=code,
 code, _ = code_from(authorize())
 is_aad_error(tok(client_id=A1, grant_type="authorization_code", code=code,
                  redirect_uri="http://localhost:8765/",
-                 code_verifier=VERIFIER[:-1] + "A"),
+                 code_verifier=VERIFIER[:-1] + (
+                     "B" if VERIFIER.endswith("A") else "A")),
              400, "invalid_grant", 501481, "wrong PKCE verifier")
 is_aad_error(tok(client_id=A1, grant_type="authorization_code", code=code,
                  redirect_uri="http://localhost:8765/"),

@@ -1,0 +1,360 @@
+/*
+ * cmd_serve.c - oauthmail serve: the token broker.
+ *
+ * Chrooted Postfix smtp processes ask it for access tokens over a UNIX
+ * socket (protocol: broker_proto.h, docs/oauthmail-serve.8), so they
+ * never need refresh tokens, CA files, DNS or writable files in the
+ * chroot.  Three ways to run it:
+ *   - Postfix master.cf, spawn(8): one connection on stdin/stdout (and
+ *     stderr: so we log to syslog only when stderr is a socket);
+ *   - systemd socket activation: LISTEN_FDS; a listening socket is
+ *     served in a loop, a connected one (Accept=yes) once;
+ *   - standalone: --listen PATH creates the socket (mode 0600 unless
+ *     --mode/--group say otherwise) and serves until SIGTERM.
+ * Rules: every request line is bounded (BROKER_REQUEST_MAX) and must
+ * arrive within REQUEST_TIMEOUT_MS; at most REQUESTS_PER_CONN per
+ * connection; answers carry the error class (TEMP / REAUTH / CONFIG)
+ * so the plugin tells Postfix to defer; logs name accounts and token
+ * fingerprints, never tokens.  Connections are served one at a time in
+ * one process, so token_cache_invalidate() sticks between requests.
+ */
+#include "oauthmail-config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "broker_proto.h"
+#include "cli.h"
+#include "config.h"
+#include "errorf.h"
+#include "fdio.h"
+#include "log.h"
+#include "strbuf.h"
+#include "token_cache.h"
+
+#define SERVE_USAGE                                                         \
+	"serve [--listen PATH [--mode OCTAL] [--group GROUP]]\n"            \
+	"  answer token requests: on stdin/stdout (Postfix spawn), on the " \
+	"systemd\n  socket (LISTEN_FDS), or on a UNIX socket of its own"
+#define REQUEST_TIMEOUT_MS 10000
+#define REQUESTS_PER_CONN 16
+#define SD_LISTEN_FDS_START 3
+
+static volatile sig_atomic_t serve_stop;
+
+struct serve_opts {
+	const char *listen_path;
+	mode_t mode;
+	const char *group;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+/* read_request - one line from fd, byte by byte (a request is tiny and
+ * nothing after its LF may be swallowed); 1 line, 0 EOF, -1 error */
+static int read_request(int fd, char *line, size_t size, size_t *len_r)
+{
+	long long deadline = fdio_now_ms() + REQUEST_TIMEOUT_MS;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	size_t len = 0;
+	ssize_t n;
+	int left;
+
+	while (len < size) {
+		left = (int)(deadline - fdio_now_ms());
+		if (left <= 0 || poll(&pfd, 1, left) == 0)
+			return -1;
+		n = read(fd, line + len, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return len == 0 && n == 0 ? 0 : -1;
+		if (line[len++] == '\n') {
+			*len_r = len;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+static void answer_token(struct token_cache *cache, const char *account,
+			 struct strbuf *reply)
+{
+	struct access_token tok;
+	const char *error;
+	enum om_status st;
+
+	st = token_cache_get(cache, account, &tok, &error);
+	if (st == OM_OK &&
+	    broker_proto_format_ok(tok.token, tok.expires, reply) == 0) {
+		log_info("broker: token %s for account %s", tok.fingerprint,
+			 account);
+		return;
+	}
+	if (st == OM_OK) {
+		st = OM_ERR_CONFIG;
+		error = "the token in the cache cannot be sent";
+	}
+	log_warn("broker: account %s: %s", account, error);
+	strbuf_reset(reply);
+	broker_proto_format_error(st, error, reply);
+}
+
+/* answer - one request line to one reply; 0 to go on, -1 to hang up */
+static int answer(struct token_cache *cache, const char *line, size_t len,
+		  struct strbuf *reply)
+{
+	struct broker_request req;
+	const char *error;
+
+	if (broker_proto_parse_request(line, len, &req, &error) < 0) {
+		log_warn("broker: bad request: %s", error);
+		broker_proto_format_error(OM_ERR_USAGE, error, reply);
+		return -1;
+	}
+	if (req.cmd == BROKER_TOKEN)
+		answer_token(cache, req.account, reply);
+	else {
+		if (req.cmd == BROKER_INVALIDATE) {
+			log_info("broker: server refused the token of "
+				 "account %s; refreshing on the next request",
+				 req.account);
+			token_cache_invalidate(cache, req.account);
+		}
+		broker_proto_format_ok(NULL, 0, reply);
+	}
+	return 0;
+}
+
+/* serve_conn - requests on in, replies on out, until EOF or trouble */
+static void serve_conn(struct token_cache *cache, int in, int out)
+{
+	char line[BROKER_REQUEST_MAX + 1];
+	struct strbuf reply;
+	size_t len;
+	int i, r;
+
+	strbuf_init(&reply, BROKER_REPLY_MAX);
+	for (i = 0; i < REQUESTS_PER_CONN && !serve_stop; i++) {
+		r = read_request(in, line, sizeof(line) - 1, &len);
+		if (r <= 0) {
+			if (r < 0)
+				log_warn("broker: request too long, "
+					 "malformed or too slow; hanging up");
+			break;
+		}
+		strbuf_reset(&reply);
+		r = answer(cache, line, len, &reply);
+		if (fdio_write_all(out, reply.data, reply.len) < 0 || r < 0)
+			break;
+	}
+	strbuf_free(&reply);
+}
+
+static int accept_loop(struct token_cache *cache, int lfd)
+{
+	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+	int fd, n;
+
+	while (!serve_stop) {
+		n = poll(&pfd, 1, 1000);
+		if (n <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNABORTED)
+				log_warn("broker: accept: %s", strerror(errno));
+			continue;
+		}
+		serve_conn(cache, fd, fd);
+		close(fd);
+	}
+	log_info("broker: stopping");
+	return OM_OK;
+}
+
+static int set_owner_mode(const struct serve_opts *o, const char **error_r)
+{
+	struct group *gr;
+
+	if (o->group != NULL) {
+		gr = getgrnam(o->group);
+		if (gr == NULL) {
+			*error_r =
+				errorf("no group %s", printable(o->group, 64));
+			return -1;
+		}
+		if (chown(o->listen_path, (uid_t)-1, gr->gr_gid) < 0) {
+			*error_r = errorf("chown %s: %s", o->listen_path,
+					  strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(o->listen_path, o->mode) < 0) {
+		*error_r =
+			errorf("chmod %s: %s", o->listen_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* listen_unix - bind path (replacing a stale socket, never a file) */
+static int listen_unix(const struct serve_opts *o, const char **error_r)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd;
+
+	if (strlen(o->listen_path) >= sizeof(sun.sun_path)) {
+		*error_r = "socket path too long";
+		return -1;
+	}
+	memcpy(sun.sun_path, o->listen_path, strlen(o->listen_path));
+	if (lstat(o->listen_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*error_r = errorf("%s exists and is not a socket",
+					  o->listen_path);
+			return -1;
+		}
+		unlink(o->listen_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 64) < 0) {
+		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (set_owner_mode(o, error_r) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* systemd_fd - the socket systemd passed us, or -1 */
+static int systemd_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	char *end;
+	long v;
+
+	if (pid == NULL || fds == NULL)
+		return -1;
+	v = strtol(pid, &end, 10);
+	if (*end != '\0' || v != (long)getpid())
+		return -1;
+	v = strtol(fds, &end, 10);
+	if (*end != '\0' || v < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return SD_LISTEN_FDS_START;
+}
+
+static int is_listening(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
+}
+
+/* quiet_stderr - under spawn(8) stderr is the client's socket */
+static void quiet_stderr(void)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		log_to_stderr(0);
+		log_to_syslog(1);
+	}
+}
+
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	char *end;
+	int i;
+
+	o->mode = 0600;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			o->listen_path = argv[++i];
+		else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
+			o->group = argv[++i];
+		else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+			o->mode = (mode_t)strtoul(argv[++i], &end, 8);
+			if (*end != '\0' || o->mode > 0777)
+				break;
+		} else
+			break;
+	}
+	if (i == argc && (o->listen_path != NULL || o->group == NULL))
+		return 0;
+	fprintf(stderr, "usage: oauthmail %s\n", SERVE_USAGE);
+	return -1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	struct serve_opts o = {0};
+	struct token_cache *cache;
+	const char *error;
+	int ret, fd;
+
+	if (cli_help(argc, argv, SERVE_USAGE))
+		return OM_OK;
+	if (parse_opts(argc, argv, &o) < 0)
+		return OM_ERR_USAGE;
+	if (log_get_min_level() > LOG_LEVEL_INFO)
+		log_set_min_level(LOG_LEVEL_INFO);
+	log_stderr_min_level(LOG_LEVEL_INFO); /* a daemon: say what it does */
+	quiet_stderr();
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+		return ret;
+	catch_signals();
+	fd = o.listen_path ? listen_unix(&o, &error) : systemd_fd();
+	if (o.listen_path != NULL && fd < 0) {
+		log_error("serve: %s", error);
+		ret = OM_ERR_CONFIG;
+	} else if (fd >= 0 && is_listening(fd)) {
+		log_info("broker: listening on %s",
+			 o.listen_path ? o.listen_path : "the systemd socket");
+		ret = accept_loop(cache, fd);
+	} else if (fd >= 0) {
+		serve_conn(cache, fd, fd); /* systemd Accept=yes */
+	} else {
+		serve_conn(cache, STDIN_FILENO, STDOUT_FILENO);
+	}
+	if (o.listen_path != NULL && fd >= 0)
+		unlink(o.listen_path);
+	token_cache_close(&cache);
+	return ret;
+}
