@@ -6,7 +6,8 @@
 # SMTP.  Checks what the admin sees in the Postfix log and in the queue:
 # new ticket, threaded reply, out-of-office with no ticket, a null-sender
 # bounce, a deferral (75) that Postfix retries once the queue is fixed,
-# and a 5.3.4 bounce for mail over the size limit.
+# and a 5.3.4 bounce for mail over the size limit.  The instance comes
+# from tests/rig.sh (pf_create ...).
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 t_init ticketq_postfix
 PATH=$PATH:/usr/sbin:/sbin
@@ -16,61 +17,13 @@ t_need postfix postconf postqueue
 getent passwd postfix >/dev/null || t_skip "user postfix missing (reinstall postfix)"
 [ -f /usr/share/postfix/master.cf.dist ] || t_skip "no /usr/share/postfix/master.cf.dist"
 
-PF=$T/postfix
+type pf_create >/dev/null 2>&1 || t_skip "tests/rig.sh not found"
+
+PF=$T/pf
 Q=$T/queue
 PORT=$(t_free_port)
-LOG=$PF/log/maillog
 
-# --- a private Postfix instance (self-contained; tests/rig.sh will offer
-# the same for every real-peer test)
-tqpf_create() {
-	mkdir -p "$PF/etc" "$PF/queue" "$PF/data" "$PF/log" || return 1
-	chown postfix "$PF/data"
-	: >"$PF/etc/main.cf"
-	cp /usr/share/postfix/master.cf.dist "$PF/etc/master.cf" || return 1
-	postconf -c "$PF/etc" -MX smtp/inet &&
-		postconf -c "$PF/etc" -F '*/*/chroot = n' &&
-		postconf -c "$PF/etc" -e compatibility_level=3.6 \
-			"queue_directory=$PF/queue" "data_directory=$PF/data" \
-			mail_owner=postfix setgid_group=postdrop \
-			syslog_name=postfix-ticketq "maillog_file=$LOG" \
-			"maillog_file_prefixes=$PF/log" \
-			inet_interfaces=127.0.0.1 inet_protocols=ipv4 \
-			myhostname=mx.tickets.test mydomain=tickets.test \
-			mydestination= relay_domains=tickets.test \
-			'transport_maps=inline:{ tickets.test=ticketq: }' \
-			ticketq_destination_recipient_limit=1 \
-			mynetworks=127.0.0.0/8 relayhost= \
-			default_transport=discard alias_maps= alias_database= \
-			local_recipient_maps= biff=no \
-			queue_run_delay=1s minimal_backoff_time=1s \
-			maximal_backoff_time=2s smtpd_error_sleep_time=0 \
-			message_size_limit=20480000 >"$PF/log/create.out" 2>&1 || {
-		cat "$PF/log/create.out"
-		return 1
-	}
-	# the listener and the transport of ticketq(1)'s EXAMPLES
-	cat >>"$PF/etc/master.cf" <<EOF
-127.0.0.1:$PORT inet n - n - - smtpd
-ticketq   unix  -       n       n       -       4       pipe
-  flags=R user=nobody null_sender=
-  argv=$TICKETQ_BIN deliver --queue $Q --sender \${sender} --recipient \${recipient}
-EOF
-}
-
-tqpf_stop() {
-	[ -f "$PF/queue/pid/master.pid" ] || return 0
-	postfix -c "$PF/etc" stop >>"$PF/log/postfix.out" 2>&1
-	n=0
-	while [ -f "$PF/queue/pid/master.pid" ] &&
-		kill -0 "$(tr -d ' \n' <"$PF/queue/pid/master.pid")" 2>/dev/null &&
-		[ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
-# tqpf_wait PATTERN [SECONDS] - wait for a maillog line
+# tqpf_wait PATTERN [SECONDS] - wait for a line in the instance's log
 tqpf_wait() {
 	n=0
 	while ! grep -E -q -- "$1" "$LOG" 2>/dev/null; do
@@ -92,19 +45,22 @@ PY
 
 ticketq --queue "$Q" init --address help@tickets.test --owner nobody >/dev/null ||
 	t_fail "ticketq init --owner nobody"
-tqpf_create || t_fail "postfix config"
-t_on_exit tqpf_stop
-# our own timeout: the instance stops itself even if this shell is killed
-( sleep 300; postfix -c "$PF/etc" stop ) >/dev/null 2>&1 &
-t_bg $!
-postfix -c "$PF/etc" start >>"$PF/log/postfix.out" 2>&1 || {
-	tail -n 20 "$PF/log/postfix.out" "$LOG"
-	t_fail "postfix start"
-	t_done
-}
-t_wait_file "$PF/queue/pid/master.pid" 10 || t_fail "postfix master did not start"
+# A private instance (tests/rig.sh) with the listener and the transport
+# of ticketq(1)'s EXAMPLES; bounces to the outside world are discarded.
+pf_create "$PF" ticketq || t_fail "postfix config"
+LOG=$(pf_log "$PF")
+pf_set "$PF" myhostname=mx.tickets.test relay_domains=tickets.test \
+	'transport_maps=inline:{ tickets.test=ticketq: }' \
+	ticketq_destination_recipient_limit=1 default_transport=discard \
+	maximal_backoff_time=2s || t_fail "pf_set"
+pf_master "$PF" "127.0.0.1:$PORT inet n - n - - smtpd" \
+	"ticketq   unix  -       n       n       -       4       pipe" \
+	"  flags=R user=nobody null_sender=" \
+	"  argv=$TICKETQ_BIN deliver --queue $Q --sender \${sender} --recipient \${recipient}" ||
+	t_fail "pf_master"
+pf_start "$PF" || { t_fail "postfix start"; t_done; }
 n=0
-until "$PYTHON3" -c "import socket,sys; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; do
+until "$PYTHON3" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; do
 	n=$((n + 1)); [ $n -gt 50 ] && break; sleep 0.1
 done
 
@@ -147,7 +103,7 @@ tqpf_wait "dsn=4\.3\.5, status=deferred \(ticketq: .*not a ticket queue" ||
 	t_fail "no deferral with the 4.3.5 reason"
 t_grep "status=deferred \(.*ticketq init" "$LOG" "the deferral says how to fix it"
 mv "$Q/ticketq.conf.off" "$Q/ticketq.conf"
-postqueue -c "$PF/etc" -f
+pf_flush "$PF"
 n=0
 while [ "$(grep -c "status=sent.*ticketq: ticket [0-9]* (new, customer)" "$LOG")" -lt 2 ] && [ $n -lt 300 ]; do
 	sleep 0.1
