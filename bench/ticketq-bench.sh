@@ -8,12 +8,12 @@
 #
 # The two run in alternating rounds so a busy machine slows both alike;
 # the rate is messages / wall time summed over the rounds.
-# BENCH_MESSAGES (default 400) and BENCH_ROUNDS (default 4) tune it.
+# BENCH_MESSAGES (default 400) and BENCH_ROUNDS (default 8) tune it.
 set -u
 TQ=${1:?usage: ticketq-bench.sh TICKETQ CORPUS_DIR}
 CORPUS=${2:?usage: ticketq-bench.sh TICKETQ CORPUS_DIR}
 N=${BENCH_MESSAGES:-400}
-ROUNDS=${BENCH_ROUNDS:-4}
+ROUNDS=${BENCH_ROUNDS:-8}
 PY=${PYTHON3:-python3}
 MAILDROP=$(command -v maildrop || echo /usr/bin/maildrop)
 [ -x "$TQ" ] || { echo "ticketq-bench: $TQ not built"; exit 1; }

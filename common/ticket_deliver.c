@@ -84,10 +84,10 @@ static void hex32(const unsigned char *in, char *out)
 
 /* SHA-256 over Message-ID and body hash; without a Message-ID over the
  * header block and the body hash (the whole message, in effect). */
-static void dedup_key(const struct ticket_spool *sp, char out[33])
+static void dedup_key(const struct ticket_spool *sp, const char *mid,
+		      char out[33])
 {
 	const char *hdrs = sp->headers.data ? sp->headers.data : "";
-	char *mid = ticket_mail_message_id(hdrs, sp->headers.len);
 	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 	unsigned char md[32];
 	gsize n = sizeof(md);
@@ -104,8 +104,40 @@ static void dedup_key(const struct ticket_spool *sp, char out[33])
 	g_checksum_update(c, sp->body_hash, sizeof(sp->body_hash));
 	g_checksum_get_digest(c, md, &n);
 	g_checksum_free(c);
-	free(mid);
 	hex32(md, out);
+}
+
+/* A mail without From, Message-ID, Date and Subject was not understood,
+ * whatever GMime made of it. */
+static void mark_unparsed(struct ticket_mail *m)
+{
+	if (m->msg != NULL && m->from_addr == NULL && m->message_id == NULL &&
+	    m->date == 0 && m->subject[0] == '\0')
+		m->flags |= TICKET_FLAG_UNPARSED;
+}
+
+/* Parse the spooled copy once: its Message-ID names the file, the index
+ * step uses the same parse. */
+static int parse_spool(struct ticket_queue *q, const struct ticket_spool *sp,
+		       struct ticket_delivery *d, const char **error_r)
+{
+	int fd = open(sp->tmp_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		*error_r = errorf("open %s: %s", sp->tmp_path, strerror(errno));
+		return -1;
+	}
+	if (ticket_mail_parse_fd(fd, q->cfg->max_text_size, &d->mail, error_r) <
+	    0)
+		return -1;
+	mark_unparsed(d->mail);
+	dedup_key(sp, d->mail->msg ? d->mail->message_id : NULL, d->name);
+	return 0;
+}
+
+void ticket_delivery_done(struct ticket_delivery *d)
+{
+	ticket_mail_free(&d->mail);
 }
 
 /* An envelope address fit for a header line. */
@@ -157,8 +189,7 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 	d->size = sp.size;
 	if (r == 0 && (sp.too_large || sp.size == strlen(prepend))) {
 		d->outcome = sp.too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
-	} else if (r == 0) {
-		dedup_key(&sp, d->name);
+	} else if (r == 0 && (r = parse_spool(q, &sp, d, error_r)) == 0) {
 		r = ticket_maildir_commit(q->cfg->dir, &sp, d->name, &existed,
 					  error_r);
 		d->outcome = TICKET_STORED;
@@ -166,6 +197,8 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 	}
 	free(prepend);
 	ticket_maildir_discard(&sp);
+	if (r < 0)
+		ticket_delivery_done(d);
 	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
 }
 
@@ -183,8 +216,10 @@ enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
 	st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
 	if (st == TICKET_OK)
 		st = ticket_queue_store(q, error_r);
-	if (st != TICKET_OK)
+	if (st != TICKET_OK) {
+		ticket_delivery_done(d);
 		return st;
+	}
 	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
 	return ticket_deliver_file(q, path, d->name, d, error_r);
 }
@@ -599,12 +634,21 @@ static void report(struct filing *f)
 		 f->m->from_addr ? f->m->from_addr : "");
 }
 
+/* The message: parsed by the spool step, or read from its file now. */
 static int open_parse(struct filing *f, const char *path, const char **error_r)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = -1;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	if (f->d->mail != NULL) {
+		f->m = f->d->mail;
+		f->d->mail = NULL;
+		if (stat(path, &st) < 0) {
+			*error_r = errorf("stat %s: %s", path, strerror(errno));
+			return -1;
+		}
+	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		   fstat(fd, &st) < 0) {
 		*error_r = errorf("open %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -612,13 +656,10 @@ static int open_parse(struct filing *f, const char *path, const char **error_r)
 	}
 	f->arrived = st.st_mtime;
 	f->size = (int64_t)st.st_size;
-	if (ticket_mail_parse_fd(fd, f->q->cfg->max_text_size, &f->m, error_r) <
-	    0)
+	if (fd >= 0 && ticket_mail_parse_fd(fd, f->q->cfg->max_text_size, &f->m,
+					    error_r) < 0)
 		return -1;
-	if (f->m->msg != NULL && f->m->from_addr == NULL &&
-	    f->m->message_id == NULL && f->m->date == 0 &&
-	    f->m->subject[0] == '\0')
-		f->m->flags |= TICKET_FLAG_UNPARSED;
+	mark_unparsed(f->m);
 	return 0;
 }
 
@@ -639,13 +680,19 @@ enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(f.file, sizeof(f.file), "%s/%s",
 		 strstr(path, "/cur/") ? "cur" : "new", name);
-	r = ticket_store_has_dkey(q->store, f.dkey, error_r);
+	/* a quick look first, unless this is a fresh copy just parsed */
+	r = d->mail != NULL && !d->existed
+		    ? 0
+		    : ticket_store_has_dkey(q->store, f.dkey, error_r);
 	if (r != 0) {
+		ticket_delivery_done(d);
 		d->outcome = TICKET_DUPLICATE;
 		return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
 	}
-	if (open_parse(&f, path, error_r) < 0)
+	if (open_parse(&f, path, error_r) < 0) {
+		ticket_mail_free(&f.m);
 		return TICKET_ERR_TEMP;
+	}
 	if (!own_copy(&f))
 		ticket_classify(f.m, q->cfg);
 	if (f.m->flags & TICKET_FLAG_UNPARSED)

@@ -30,6 +30,8 @@ struct ticket_delivery {
 	char reason[160];
 	char from[256];
 	uint64_t size;
+	struct ticket_mail *mail; /* parsed by the spool step, used by the
+				   * index step; ticket_delivery_done frees it */
 };
 
 /* ticket_deliver - read one message from in_fd into the queue: raw
@@ -59,6 +61,9 @@ enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
 				       const char *name,
 				       struct ticket_delivery *d,
 				       const char **error_r);
+
+/* ticket_delivery_done - free what a delivery still holds */
+void ticket_delivery_done(struct ticket_delivery *d);
 
 /* ticket_deliver_dkey - the dedup key of a Maildir name (before ':') */
 void ticket_deliver_dkey(const char *name, char *buf, size_t size);

@@ -153,6 +153,7 @@ int tq_deliver(struct tq_cli *cli)
 			      error);
 	else
 		rc = report(q, &d);
+	ticket_delivery_done(&d);
 	ticket_queue_close(&q);
 	fflush(stdout); /* stored is stored, even if nobody reads this */
 	return rc;

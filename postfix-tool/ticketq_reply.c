@@ -140,6 +140,7 @@ static int spool_text(struct ticket_queue *q, const char *text,
 	const char *error = "cannot create a memory file";
 	enum ticket_status st = TICKET_ERR_TEMP;
 
+	memset(d, 0, sizeof(*d));
 	if (fd >= 0 && ticket_maildir_write_all(fd, text, strlen(text)) == 0 &&
 	    lseek(fd, 0, SEEK_SET) == 0)
 		st = ticket_deliver_spool(q, fd, NULL, NULL, d, &error);
@@ -157,15 +158,19 @@ static int index_spooled(struct ticket_queue *q, struct ticket_delivery *d)
 	char path[4096 + 128];
 	const char *error;
 
+	enum ticket_status st;
+
 	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
-	if (ticket_deliver_file(q, path, d->name, d, &error) != TICKET_OK) {
+	st = ticket_deliver_file(q, path, d->name, d, &error);
+	ticket_delivery_done(d);
+	if (st != TICKET_OK) {
 		log_error("%s", error);
 		return -1;
 	}
 	return 0;
 }
 
-static void unspool(struct ticket_queue *q, const struct ticket_delivery *d)
+static void unspool(struct ticket_queue *q, struct ticket_delivery *d)
 {
 	char path[4096 + 128], dir[4096 + 8];
 	const char *error;
@@ -174,6 +179,7 @@ static void unspool(struct ticket_queue *q, const struct ticket_delivery *d)
 	snprintf(dir, sizeof(dir), "%s/new", q->cfg->dir);
 	unlink(path);
 	safefile_fsync_dir(dir, &error);
+	ticket_delivery_done(d);
 }
 
 static int refuse_auto(const struct ticket_reply_info *ri)
