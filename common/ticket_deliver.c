@@ -4,14 +4,14 @@
  * Order of work (the Maildir is the truth, the index is derived):
  *
  *   1. copy the input to tmp/, fsync (ticket_maildir_receive)
- *   2. name it by its dedup key: SHA-256 over Message-ID and body hash
- *      (no Message-ID: over the whole message), and link it into new/
- *      (an existing copy is kept: a retry after a crash or a DB failure
- *      finds it instead of making a second one); fsync new/
- *   3. parse it from that file (GMime, contents stay on disk), decide
- *      what it is (ticket_classify) or recognise our own stored replies
- *      and notes by their signed headers
- *   4. under the shared queue lock, one BEGIN IMMEDIATE transaction:
+ *   2. parse that file (GMime, contents stay on disk), once
+ *   3. name it by its dedup key: SHA-256 over Message-ID and body hash
+ *      (no Message-ID: over the headers and the body hash), and link it
+ *      into new/ (an existing copy is kept: a retry after a crash or a
+ *      DB failure finds it instead of making a second one); fsync new/
+ *   4. decide what it is (ticket_classify) or recognise our own stored
+ *      replies and notes by their signed headers
+ *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction:
  *      dedup check, thread lookup, ticket, message, attachments (files
  *      written now, removed again if the transaction fails),
  *      participants, state change, event for `ticketq next`
