@@ -197,7 +197,7 @@ cmp -s "$T/snap1" "$T/snap2" && t_pass "same index after reindex" || {
 t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" closed "status replayed from notes"
 tq next >/dev/null
 t_eq $? 3 "claimed events stay claimed"
-rm -f "$Q/tickets.db" "$Q/tickets.db-wal" "$Q/tickets.db-shm"
+rm -f "$Q/tickets.db" "$Q/tickets.db-journal"
 tq reindex >"$T/out" 2>&1
 t_eq $? 0 "reindex without an index"
 snap >"$T/snap3"
