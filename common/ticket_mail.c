@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "errorf.h"
+#include "fdio.h"
 #include "strbuf.h"
-#include "ticket_maildir.h"
 #include "ticket_mail.h"
 
 #define WALK_DEPTH_MAX 32
@@ -312,7 +312,7 @@ static int copy_decoded(GMimeStream *rs, int fd, uint64_t max, uint64_t *size_r)
 			ret = 1;
 			break;
 		}
-		if (ticket_maildir_write_all(fd, buf, (size_t)n) < 0) {
+		if (fdio_write_all(fd, buf, (size_t)n) < 0) {
 			ret = -1;
 			break;
 		}

@@ -36,6 +36,7 @@
 #include <glib.h>
 
 #include "errorf.h"
+#include "fdio.h"
 #include "safefile.h"
 #include "strbuf.h"
 #include "ticket_id.h"
@@ -81,25 +82,6 @@ static int open_tmp(const char *dir, char *path, size_t size)
 	return -1;
 }
 
-int ticket_maildir_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Header block: keep it (capped) and find the first empty line. */
 static size_t scan_headers(struct copy_state *cs, struct ticket_spool *sp,
 			   const char *p, size_t len)
@@ -127,7 +109,7 @@ static int store_bytes(int fd, struct copy_state *cs, struct ticket_spool *sp,
 
 	if (len == 0)
 		return 0;
-	if (ticket_maildir_write_all(fd, p, len) < 0)
+	if (fdio_write_all(fd, p, len) < 0)
 		return -1;
 	sp->size += len;
 	if (cs->in_headers)
@@ -314,7 +296,7 @@ int ticket_maildir_store(const char *dir, const char *name, const void *data,
 	fd = open_tmp(dir, sp.tmp_path, sizeof(sp.tmp_path));
 	if (fd < 0)
 		return receive_fail(-1, &sp, "create", error_r);
-	if (ticket_maildir_write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		return receive_fail(fd, &sp, "write", error_r);
 	if (close(fd) < 0)
 		return receive_fail(-1, &sp, "close", error_r);

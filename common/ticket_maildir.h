@@ -52,10 +52,6 @@ void ticket_maildir_discard(struct ticket_spool *sp);
 int ticket_maildir_store(const char *dir, const char *name, const void *data,
 			 size_t len, int *existed_r, const char **error_r);
 
-/* ticket_maildir_write_all - write all of (p, len) to fd, retrying short
- * writes and EINTR: 0, or -1 with errno */
-int ticket_maildir_write_all(int fd, const char *p, size_t len);
-
 /* ticket_maildir_list - every message in new/ and cur/, oldest first
  * (by modification time, then name).  0, or -1. */
 int ticket_maildir_list(const char *dir, struct ticket_maildir_entry **list_r,

@@ -143,7 +143,8 @@ int tq_operands(struct tq_cli *cli, int first, int want, const char *usage_text)
 	return -1;
 }
 
-int tq_open(struct tq_cli *cli, struct ticket_queue **q_r)
+int tq_open_as(struct tq_cli *cli, enum ticket_lock lock, int with_index,
+	       struct ticket_queue **q_r)
 {
 	enum ticket_status st;
 	const char *error;
@@ -152,14 +153,19 @@ int tq_open(struct tq_cli *cli, struct ticket_queue **q_r)
 		return TQ_QUEUE;
 	st = ticket_queue_open(cli->queue_dir, q_r, &error);
 	if (st == TICKET_OK)
-		st = ticket_queue_lock(*q_r, TICKET_LOCK_SHARED, &error);
-	if (st == TICKET_OK)
+		st = ticket_queue_lock(*q_r, lock, &error);
+	if (st == TICKET_OK && with_index)
 		st = ticket_queue_store(*q_r, &error);
 	if (st != TICKET_OK) {
 		log_error("%s", error);
 		ticket_queue_close(q_r);
 	}
 	return tq_exit_for(st);
+}
+
+int tq_open(struct tq_cli *cli, struct ticket_queue **q_r)
+{
+	return tq_open_as(cli, TICKET_LOCK_SHARED, 1, q_r);
 }
 
 static const struct command *find_command(const char *name)

@@ -44,6 +44,10 @@ int tq_operands(struct tq_cli *cli, int first, int want,
  * TQ_OK, or an exit code after printing why */
 int tq_open(struct tq_cli *cli, struct ticket_queue **q_r);
 
+/* tq_open_as - the same with another lock, the index opened or not */
+int tq_open_as(struct tq_cli *cli, enum ticket_lock lock, int with_index,
+	       struct ticket_queue **q_r);
+
 /* tq_exit_for - the exit code for a queue status */
 int tq_exit_for(enum ticket_status st);
 

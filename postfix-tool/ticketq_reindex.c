@@ -216,24 +216,6 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 	return swap_in(q, new_db, q->files_root);
 }
 
-/* The queue under the exclusive lock: deliveries wait (and defer). */
-static int open_exclusive(struct tq_cli *cli, struct ticket_queue **q_r)
-{
-	enum ticket_status st;
-	const char *error;
-
-	if (tq_drop_privileges(cli->queue_dir) < 0)
-		return TQ_QUEUE;
-	st = ticket_queue_open(cli->queue_dir, q_r, &error);
-	if (st == TICKET_OK)
-		st = ticket_queue_lock(*q_r, TICKET_LOCK_EXCLUSIVE, &error);
-	if (st != TICKET_OK) {
-		log_error("%s", error);
-		ticket_queue_close(q_r);
-	}
-	return tq_exit_for(st);
-}
-
 int tq_reindex(struct tq_cli *cli)
 {
 	static const struct option longopts[] = {
@@ -257,7 +239,9 @@ int tq_reindex(struct tq_cli *cli)
 			return rc;
 		rc = replay(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
 	} else {
-		if ((rc = open_exclusive(cli, &q)) != TQ_OK)
+		/* exclusive: deliveries wait (then defer) */
+		if ((rc = tq_open_as(cli, TICKET_LOCK_EXCLUSIVE, 0, &q)) !=
+		    TQ_OK)
 			return rc;
 		rc = rebuild(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
 	}

@@ -28,13 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "safefile.h"
 #include "strbuf.h"
 #include "ticket_classify.h"
 #include "ticket_config.h"
 #include "ticket_deliver.h"
-#include "ticket_maildir.h"
 #include "ticket_queue.h"
 #include "ticket_reply.h"
 #include "ticket_store.h"
@@ -113,7 +113,7 @@ static int run_sendmail(const char *command, const char *text)
 	close(fds[0]);
 	if (pid > 0) {
 		signal(SIGPIPE, SIG_IGN);
-		ret = ticket_maildir_write_all(fds[1], text, strlen(text));
+		ret = fdio_write_all(fds[1], text, strlen(text));
 		close(fds[1]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -141,7 +141,7 @@ static int spool_text(struct ticket_queue *q, const char *text,
 	enum ticket_status st = TICKET_ERR_TEMP;
 
 	memset(d, 0, sizeof(*d));
-	if (fd >= 0 && ticket_maildir_write_all(fd, text, strlen(text)) == 0 &&
+	if (fd >= 0 && fdio_write_all(fd, text, strlen(text)) == 0 &&
 	    lseek(fd, 0, SEEK_SET) == 0)
 		st = ticket_deliver_spool(q, fd, NULL, NULL, d, &error);
 	if (fd >= 0)
