@@ -34,13 +34,7 @@ print("| oauthmail token, valid token, fresh process | %.2f ms median (min %.2f)
 EOP
 
 expire() {
-	"$PYTHON3" - "$T/tokens/bench.json" <<'EOP'
-import json, sys, time
-p = sys.argv[1]
-d = json.load(open(p))
-d["access_expires"] = int(time.time()) - 10
-json.dump(d, open(p, "w"))
-EOP
+	om_edit_token "$T/tokens/bench.json" access_expires=now-10
 }
 for n in 50 200; do
 	expire

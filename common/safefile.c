@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "errorf.h"
+#include "fdio.h"
 #include "safefile.h"
 #include "strbuf.h"
 
@@ -58,23 +59,6 @@ int safefile_fsync_dir(const char *dir, const char **error_r)
 		return -1;
 	}
 	close(fd);
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -121,7 +105,7 @@ int safefile_write(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	}
 	if (fchmod(fd, mode) < 0 || (own_like_dir && own_like(fd, dir) < 0) ||
-	    write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	    fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);

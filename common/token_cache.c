@@ -195,6 +195,16 @@ static int fresh(const struct token_cache *c, const char *token, time_t expires,
 	return strcmp(fp, rejected_fp) != 0;
 }
 
+/* adopt_rejection - a refusal another process recorded in the file */
+static void adopt_rejection(struct cache_entry *e,
+			    const struct token_record *rec)
+{
+	if (rec->rejected != NULL &&
+	    strlen(rec->rejected) == CRYPTO_FINGERPRINT_LEN)
+		memcpy(e->rejected_fp, rec->rejected,
+		       CRYPTO_FINGERPRINT_LEN + 1);
+}
+
 /* entry_take - make rec's access token the in-process copy */
 static int entry_take(struct cache_entry *e, struct token_record *rec,
 		      const struct stat *st)
@@ -372,6 +382,7 @@ static enum om_status store_success(struct token_cache *c,
 	if (tok->scope != NULL)
 		replace_str(&rec->scope, &tok->scope);
 	rec->last_refresh = now;
+	wipe_free_str(&rec->rejected);
 	rec->reauth_needed = 0;
 	rec->failures = 0;
 	rec->backoff_until = 0;
@@ -482,6 +493,7 @@ static enum om_status refresh_under_lock(struct token_cache *c,
 	st = read_locked(c, e, rec, error_r);
 	if (st != OM_OK)
 		return st;
+	adopt_rejection(e, rec);
 	if (!force && fresh(c, rec->access_token, rec->access_expires,
 			    e->rejected_fp, now)) {
 		entry_take(e, rec, stat(e->path, &sb) == 0 ? &sb : NULL);
@@ -539,6 +551,7 @@ static int read_unlocked(struct token_cache *c, struct cache_entry *e,
 	if (token_store_read(e->path, cache_key(c), e->acct->name, &rec,
 			     &why) != 0)
 		return 0; /* the locked path reports it */
+	adopt_rejection(e, &rec);
 	if (fresh(c, rec.access_token, rec.access_expires, e->rejected_fp,
 		  now)) {
 		entry_take(e, &rec, st);
@@ -667,17 +680,77 @@ enum om_status token_cache_get_path(struct token_cache *c, const char *path,
 	return get_file(c, e, 0, tok_r, error_r);
 }
 
+/* persist_rejection - write the refused token's fingerprint into the
+ * file, so every process (a broker spawned per connection, another
+ * smtp) refreshes instead of presenting it again */
+static void persist_rejection(struct token_cache *c, struct cache_entry *e)
+{
+	struct token_record rec;
+	char fp[CRYPTO_FINGERPRINT_LEN + 1];
+	const char *error;
+	enum om_status st;
+	int fd;
+
+	fd = lock_acquire(e->lock_path, &st, &error);
+	if (fd < 0)
+		return;
+	if (token_store_read(e->path, cache_key(c), e->acct->name, &rec,
+			     &error) == 0 &&
+	    rec.access_token != NULL) {
+		crypto_fingerprint(rec.access_token, strlen(rec.access_token),
+				   fp);
+		if (strcmp(fp, e->rejected_fp) == 0 &&
+		    (rec.rejected == NULL || strcmp(rec.rejected, fp) != 0)) {
+			free(rec.rejected);
+			rec.rejected = strdup(fp);
+			if (token_store_write(e->path, cache_key(c), &rec,
+					      &error) < 0)
+				log_warn("%s", error);
+		}
+	}
+	token_record_free(&rec);
+	close(fd);
+}
+
+/* current_fp - the fingerprint of the token in the file, for a process
+ * that has handed none out itself (a broker spawned per connection) */
+static void current_fp(struct token_cache *c, struct cache_entry *e)
+{
+	struct token_record rec;
+	const char *error;
+
+	if (token_store_read(e->path, cache_key(c), e->acct->name, &rec,
+			     &error) == 0 &&
+	    rec.access_token != NULL)
+		crypto_fingerprint(rec.access_token, strlen(rec.access_token),
+				   e->fp);
+	token_record_free(&rec);
+}
+
 void token_cache_invalidate(struct token_cache *c, const char *account)
 {
-	size_t i;
+	struct cache_entry *e;
+	const char *error;
 
-	for (i = 0; i < c->count; i++) {
-		struct cache_entry *e = c->entries[i];
-
-		if (e->acct != NULL && strcmp(e->acct->name, account) == 0 &&
-		    e->fp[0] != '\0')
-			memcpy(e->rejected_fp, e->fp, sizeof(e->fp));
+	if (account[0] == '/') {
+		e = entry_for(c, account);
+		if (e != NULL && e->acct == NULL &&
+		    resolve_path_account(c, e, &error) != OM_OK)
+			e = NULL;
+	} else {
+		e = account_entry(c, account, &error);
 	}
+	if (e == NULL)
+		return;
+	if (e->fp[0] == '\0')
+		current_fp(c, e);
+	if (e->fp[0] == '\0')
+		return;
+	memcpy(e->rejected_fp, e->fp, sizeof(e->fp));
+	log_info("account %s: token %s refused by the server; the next use "
+		 "refreshes it",
+		 e->acct->name, e->fp);
+	persist_rejection(c, e);
 }
 
 /* write_locked - replace the file under the account's lock */

@@ -37,8 +37,10 @@ enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
 				    struct access_token *tok_r,
 				    const char **error_r);
 
-/* token_cache_invalidate - the server refused this token: the next get
- * refreshes even if the token looks valid (only once per token). */
+/* token_cache_invalidate - the server refused the token last handed out
+ * for account (an account name, or an absolute token-file path): every
+ * process's next get refreshes it, even if it looks valid.  Recorded in
+ * the token file, so it reaches other processes too. */
 void token_cache_invalidate(struct token_cache *cache, const char *account);
 
 /* token_cache_refresh - refresh now under the lock, even when the token

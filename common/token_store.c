@@ -47,6 +47,7 @@ static const struct string_field string_fields[] = {
 	{"refresh_token", offsetof(struct token_record, refresh_token),
 	 TOKEN_MAX},
 	{"last_error", offsetof(struct token_record, last_error), TEXT_MAX},
+	{"rejected_token", offsetof(struct token_record, rejected), 16},
 };
 
 static const struct time_field time_fields[] = {

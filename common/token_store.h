@@ -26,6 +26,8 @@ struct token_record {
 	time_t last_error_time;
 	time_t backoff_until; /* after transient errors */
 	int failures;	      /* transient failures in a row */
+	char *rejected; /* fingerprint of an access token a server refused:
+			   refresh before using it again */
 };
 
 /* token_store_path - token_dir/<account>.json into buf */

@@ -16,7 +16,8 @@
  * connection; answers carry the error class (TEMP / REAUTH / CONFIG)
  * so the plugin tells Postfix to defer; logs name accounts and token
  * fingerprints, never tokens.  Connections are served one at a time in
- * one process, so token_cache_invalidate() sticks between requests.
+ * one process; token_cache_invalidate() is recorded in the token file,
+ * so a refusal reported here reaches every other process too.
  */
 #include "oauthmail-config.h"
 

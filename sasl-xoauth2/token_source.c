@@ -227,7 +227,7 @@ void token_source_invalidate(struct token_source *ts,
 			log_warn("could not tell the token broker: %s", error);
 		return;
 	}
-	if (ts->cache != NULL && tok->account[0] != '/')
+	if (ts->cache != NULL)
 		token_cache_invalidate(ts->cache, tok->account);
 }
 

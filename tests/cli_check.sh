@@ -29,14 +29,8 @@ t_eq "$?" 2 "secret expired: CRITICAL"
 
 # the refresh token has not been used for 80 / 95 days
 om_conf support
-age() {
-	"$PYTHON3" - "$T/tokens/support.json" "$1" <<'EOP'
-import json, sys, time
-p, days = sys.argv[1], int(sys.argv[2])
-d = json.load(open(p))
-d["refresh_issued"] = int(time.time()) - days * 86400
-json.dump(d, open(p, "w"))
-EOP
+age() {	# age DAYS - the refresh token was issued DAYS ago
+	om_edit_token "$T/tokens/support.json" "refresh_issued=now-$(($1 * 86400))"
 }
 age 80
 oauthmail check >"$T/out"

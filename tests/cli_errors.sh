@@ -18,13 +18,8 @@ while IFS='|' read -r code want text; do
 	t_eq "$rc" "$want" "$code: exit $want"
 	t_grep "account support: .*$text" "$T/err" "$code: message"
 	# put the account back into a working state for the next code
-	"$PYTHON3" - "$T/tokens/support.json" <<'EOP'
-import json, sys
-p = sys.argv[1]
-d = json.load(open(p))
-d.update(reauth_needed=False, failures=0, backoff_until=0, access_expires=0)
-json.dump(d, open(p, "w"))
-EOP
+	om_edit_token "$T/tokens/support.json" reauth_needed=false failures=0 \
+		backoff_until=0 access_expires=0
 done <<'EOT'
 50076|3|AADSTS50076 \(invalid_grant\): multi-factor authentication is required.*oauthmail authorize support
 50079|3|AADSTS50079 \(interaction_required\).*aka.ms/mfasetup

@@ -21,14 +21,7 @@ print(hashlib.sha256((d["access_token"] + d["refresh_token"]).encode()).hexdiges
 }
 
 clear_backoff() {
-	"$PYTHON3" - "$T/tokens/support.json" <<'EOP'
-import json, sys
-p = sys.argv[1]
-d = json.load(open(p))
-d["backoff_until"] = 0
-d["failures"] = 0
-json.dump(d, open(p, "w"))
-EOP
+	om_edit_token "$T/tokens/support.json" backoff_until=0 failures=0
 }
 
 fault() {	# fault KIND JSON-EXTRA WANT-IN-STDERR
@@ -68,13 +61,7 @@ t_grep 'next try in [0-9]+s' "$T/err" "back-off is reported"
 clear_backoff
 
 # the access token expires while the provider is down: exit 4
-"$PYTHON3" - "$T/tokens/support.json" <<'EOP'
-import json, sys, time
-p = sys.argv[1]
-d = json.load(open(p))
-d["access_expires"] = int(time.time()) - 5
-json.dump(d, open(p, "w"))
-EOP
+om_edit_token "$T/tokens/support.json" access_expires=now-5
 mock_ctl fail '{"kind": "503", "endpoint": "token"}' >/dev/null
 oauthmail token support >"$T/out" 2>"$T/err"
 t_eq "$?" 4 "expired token and provider down: exit 4"

@@ -21,13 +21,7 @@ if runuser -u nobody -- test -x "$OAUTHMAIL_BIN"; then
 	t_eq "$(stat -c '%U:%G %a' "$T/tokens/support.json")" "nobody:nogroup 600" "still nobody's after the refresh"
 	chown root:root "$T/tokens/support.json"
 	chmod 600 "$T/tokens/support.json"
-	"$PYTHON3" - "$T/tokens/support.json" <<'EOP'
-import json, sys
-p = sys.argv[1]
-d = json.load(open(p))
-d["access_expires"] = 0
-json.dump(d, open(p, "w"))
-EOP
+	om_edit_token "$T/tokens/support.json" access_expires=0
 	runuser -u nobody -- "$OAUTHMAIL_BIN" token support >/dev/null 2>"$T/err"
 	t_eq "$?" 2 "a file nobody cannot read: exit 2"
 	t_grep 'not accessible to uid [0-9]+. Fix: .*chown -R postfix:postfix' "$T/err" "says whose it must be"

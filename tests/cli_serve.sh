@@ -37,6 +37,9 @@ t_grep '^REAUTH .*oauthmail authorize revoked' "$T/out" "reauth class with the f
 t_grep '^CONFIG .*nosuch' "$T/out" "unknown account: config class"
 t_grep 'broker: token [0-9a-f]{6} for account support' "$T/err" "logged by fingerprint"
 t_nogrep "$TOK" "$T/err" "no token in the broker's log"
+t_grep '"rejected_token"' "$T/tokens/support.json" "INVALIDATE recorded in the token file"
+# this token cannot be refreshed (no provider here): undo the refusal
+sasl_token_file "$T/tokens" support "$USER" "$TOK"
 
 printf 'TOKEN ../etc\nTOKEN support\n' | oauthmail -c "$T/broker.conf" serve >"$T/out" 2>"$T/err"
 t_grep '^BAD bad account name' "$T/out" "malformed request: BAD"

@@ -9,13 +9,7 @@ om_conf support
 om_authorize support || { t_fail "authorize"; cat "$T/authorize.out"; t_done; }
 
 # Expire the stored access token: it now has less than refresh_margin left.
-"$PYTHON3" - "$T/tokens/support.json" <<'EOP'
-import json, sys, time
-p = sys.argv[1]
-d = json.load(open(p))
-d["access_expires"] = int(time.time()) - 10
-json.dump(d, open(p, "w"))
-EOP
+om_edit_token "$T/tokens/support.json" access_expires=now-10
 mock_ctl reset_stats >/dev/null
 mkdir "$T/out"
 i=0

@@ -62,13 +62,19 @@ t_grep "AUTHENTICATE XOAUTH2$" "$FAKE_LOG" "no SASL-IR: response after the conti
 t_grep 'refused the authentication: oa[0-9]+ NO \[AUTHENTICATIONFAILED\]' "$T/err" "server's answer printed"
 t_grep 'fix: .*IMAP.AccessAsUser.All' "$T/err" "fix printed"
 t_grep 'server refused token [0-9a-f]{6} .*status 401' "$T/err" "plugin logs the challenge with a fingerprint"
+t_grep '"rejected_token"' "$T/tokens/support.json" "the refusal is recorded in the token file"
+# the token file of this test cannot be refreshed (no provider): undo the
+# recorded refusal before each further use of the same token
+sasl_token_file "$T/tokens" support "$USER" "$TOK"
 om test support imap --mech OAUTHBEARER >"$T/out" 2>"$T/err"
 t_grep "ANSWER-TO-CHALLENGE: 'AQ=='" "$FAKE_LOG" "OAUTHBEARER answers ^A"
+sasl_token_file "$T/tokens" support "$USER" "$TOK"
 printf 'x1 NOOP\r\n' | om tunnel imap support >"$T/out" 2>"$T/err"
 t_eq "$?" 4 "tunnel refused: exit 4"
 t_grep '^\* BYE \[UNAVAILABLE\] oauthmail tunnel: .*refused' "$T/out" "client told why (IMAP BYE)"
 
 # POP3: STARTTLS (STLS), Microsoft's split AUTH
+sasl_token_file "$T/tokens" support "$USER" "$TOK"
 fake_mail_start pop3 pop3 --user "$USER" --token "$TOK" --starttls
 conf pop3 "$FAKE_PORT" starttls "pop3_split_auth = yes"
 om test support pop3 >"$T/out" 2>"$T/err"

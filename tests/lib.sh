@@ -206,6 +206,26 @@ om_overridden() {
 	return 1
 }
 
+# om_edit_token FILE KEY=VALUE... - change fields of a (plain) token
+# file as another process would: VALUE is a number, true/false, or
+# "now-N" / "now+N" (seconds from now)
+om_edit_token() {
+	"$PYTHON3" - "$@" <<'EOP'
+import json, sys, time
+path, changes = sys.argv[1], sys.argv[2:]
+d = json.load(open(path))
+for kv in changes:
+    k, v = kv.split("=", 1)
+    if v.startswith("now"):
+        d[k] = int(time.time()) + int(v[3:] or 0)
+    elif v in ("true", "false"):
+        d[k] = v == "true"
+    else:
+        d[k] = int(v)
+json.dump(d, open(path, "w"))
+EOP
+}
+
 # om_authorize ACCOUNT - device-flow authorization against the mock
 om_authorize() {
 	mock_ctl config '{"device_interval": 1}' >/dev/null &&

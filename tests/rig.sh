@@ -275,11 +275,12 @@ rig_seed() {
 	rig_maildir_create "$rs_dir"
 	rs_now=$(date +%s)
 	rs_date=$(LC_ALL=C date -R)
+	RIG_SEED_SEQ=$((${RIG_SEED_SEQ:-0} + 1)) # unique across calls in a second
 	rs_i=1
 	while [ "$rs_i" -le "$rs_n" ]; do
-		rs_f=$rs_dir/tmp/$rs_now.R$$_$rs_i.rig
+		rs_f=$rs_dir/tmp/$rs_now.R$$_${RIG_SEED_SEQ}_$rs_i.rig
 		printf 'Return-Path: <sender@example.org>\nFrom: Sender <sender@example.org>\nTo: <%s>\nSubject: %s %d\nDate: %s\nMessage-ID: <rig-%s-%d-%d@rig.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\nThis is message %d of %d.\n' \
-			"$rs_user" "$rs_subj" "$rs_i" "$rs_date" "$rs_now" "$$" "$rs_i" "$rs_i" "$rs_n" >"$rs_f"
+			"$rs_user" "$rs_subj" "$rs_i" "$rs_date" "$rs_now" "$$" "$RIG_SEED_SEQ$rs_i" "$rs_i" "$rs_n" >"$rs_f"
 		mv "$rs_f" "$rs_dir/new/"
 		rs_i=$((rs_i + 1))
 	done

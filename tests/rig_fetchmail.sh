@@ -46,7 +46,6 @@ t_grep 'IMAP< \* PREAUTH oauthmail tunnel: authenticated as support@contoso.test
 t_grep 'imap-login: Info: Login: user=<support@contoso.test>, method=XOAUTH2' "$RIG_DOVECOT_LOG" "Dovecot saw XOAUTH2 (IMAP)"
 t_eq "$(rig_maildir_count "$RIG_MAILDIR")" 0 "fetched mail removed from the server"
 
-sleep 1 # rig_seed names files by second and pid: keep them unique
 rig_seed 4 "pop3 message" >/dev/null
 rcfile pop3
 fetch pop3

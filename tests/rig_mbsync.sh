@@ -50,7 +50,6 @@ t_grep 'imap-login: Info: Login: user=<support@contoso.test>, method=XOAUTH2' "$
 sed -e '/^Host\|^Port\|^SSLType\|^CertificateFile\|^AuthMechs\|^Pass/d' \
 	-e "s|^User .*|Tunnel \"$OAUTHMAIL_BIN -c $T/oauthmail.conf tunnel imap support\"|" \
 	-e "s|$T/Mail/support|$T/Mail/tunnel|g" "$T/mbsyncrc" >"$T/mbsyncrc.tunnel"
-sleep 1 # rig_seed names files by second and pid: keep them unique
 rig_seed 2 "more" >/dev/null
 mbsync -c "$T/mbsyncrc.tunnel" support >"$T/mbsync.tunnel.log" 2>&1
 t_eq "$?" 0 "mbsync through the tunnel"
