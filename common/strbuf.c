@@ -11,8 +11,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
 #include <string.h> /* explicit_bzero */
 
 #include "strbuf.h"
