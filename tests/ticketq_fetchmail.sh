@@ -17,11 +17,15 @@ D=$T/dovecot
 Q=$T/queue
 MBOX=$T/mail/support
 PORT=$(t_free_port)
-mkdir -p "$D/run" "$D/state" "$MBOX/new" "$MBOX/cur" "$MBOX/tmp"
+# Dovecot's sockets live under base_dir, and a UNIX socket path has at
+# most 107 bytes: keep it short (a build tree can be deep, distcheck's is)
+RUN=$(mktemp -d /tmp/tqf.XXXXXX)
+rm_run() { rm -rf "$RUN"; }
+mkdir -p "$D/state" "$MBOX/new" "$MBOX/cur" "$MBOX/tmp"
 chown -R nobody:nogroup "$T/mail"
 
 cat >"$D/dovecot.conf" <<EOF
-base_dir = $D/run
+base_dir = $RUN
 state_dir = $D/state
 log_path = $D/dovecot.log
 protocols = pop3
@@ -54,10 +58,11 @@ service imap-login {
 }
 EOF
 dovecot_stop() {
-	[ -f "$D/run/master.pid" ] && kill "$(cat "$D/run/master.pid")" 2>/dev/null
+	[ -f "$RUN/master.pid" ] && kill "$(cat "$RUN/master.pid")" 2>/dev/null
 	sleep 0.2
 }
 t_on_exit dovecot_stop
+t_on_exit rm_run
 dovecot -c "$D/dovecot.conf" -F >"$D/dovecot.out" 2>&1 &
 dpid=$!
 t_bg $dpid
