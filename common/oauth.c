@@ -157,27 +157,52 @@ static enum om_status form_failed(const struct account_config *acct,
 	return err_r->status;
 }
 
+/* One name=value pair of a token request; a NULL value is left out. */
+struct form_field {
+	const char *name;
+	const char *value;
+};
+
+/* grant - a token request: the fields, the client's credentials, POST */
+static enum om_status grant(const struct account_config *acct,
+			    struct http_client *http,
+			    const struct form_field *fields, size_t count,
+			    struct oauth_token *tok_r,
+			    struct oauth_error *err_r)
+{
+	struct http_form form;
+	enum om_status ret;
+	int bad = 0;
+	size_t i;
+
+	http_form_init(&form);
+	for (i = 0; i < count && !bad; i++)
+		bad = fields[i].value != NULL &&
+		      http_form_add(&form, fields[i].name, fields[i].value) < 0;
+	if (bad || add_client_auth(&form, acct) < 0)
+		ret = form_failed(acct, err_r);
+	else
+		ret = token_post(acct, http, &form, tok_r, err_r);
+	http_form_free(&form);
+	return ret;
+}
+
 enum om_status oauth_redeem_code(const struct account_config *acct,
 				 struct http_client *http, const char *code,
 				 const char *verifier, const char *redirect_uri,
 				 struct oauth_token *tok_r,
 				 struct oauth_error *err_r)
 {
-	struct http_form form;
-	enum om_status ret;
+	const struct form_field fields[] = {
+		{"grant_type", "authorization_code"},
+		{"code", code},
+		{"redirect_uri", redirect_uri},
+		{"code_verifier", verifier},
+		{"scope", acct->scope},
+	};
 
-	http_form_init(&form);
-	if (http_form_add(&form, "grant_type", "authorization_code") < 0 ||
-	    add_client_auth(&form, acct) < 0 ||
-	    http_form_add(&form, "code", code) < 0 ||
-	    http_form_add(&form, "redirect_uri", redirect_uri) < 0 ||
-	    http_form_add(&form, "code_verifier", verifier) < 0 ||
-	    http_form_add(&form, "scope", acct->scope) < 0)
-		ret = form_failed(acct, err_r);
-	else
-		ret = token_post(acct, http, &form, tok_r, err_r);
-	http_form_free(&form);
-	return ret;
+	return grant(acct, http, fields, sizeof(fields) / sizeof(fields[0]),
+		     tok_r, err_r);
 }
 
 enum om_status oauth_refresh(const struct account_config *acct,
@@ -186,20 +211,17 @@ enum om_status oauth_refresh(const struct account_config *acct,
 			     struct oauth_token *tok_r,
 			     struct oauth_error *err_r)
 {
-	struct http_form form;
-	enum om_status ret;
+	/* Microsoft: name the resource, since one refresh token serves all
+	 * consented ones; Google wants no scope here */
+	const struct form_field fields[] = {
+		{"grant_type", "refresh_token"},
+		{"refresh_token", refresh_token},
+		{"scope",
+		 acct->provider == PROVIDER_MICROSOFT ? acct->scope : NULL},
+	};
 
-	http_form_init(&form);
-	if (http_form_add(&form, "grant_type", "refresh_token") < 0 ||
-	    add_client_auth(&form, acct) < 0 ||
-	    http_form_add(&form, "refresh_token", refresh_token) < 0 ||
-	    (acct->provider == PROVIDER_MICROSOFT &&
-	     http_form_add(&form, "scope", acct->scope) < 0))
-		ret = form_failed(acct, err_r);
-	else
-		ret = token_post(acct, http, &form, tok_r, err_r);
-	http_form_free(&form);
-	return ret;
+	return grant(acct, http, fields, sizeof(fields) / sizeof(fields[0]),
+		     tok_r, err_r);
 }
 
 enum om_status oauth_client_credentials(const struct account_config *acct,
@@ -207,18 +229,13 @@ enum om_status oauth_client_credentials(const struct account_config *acct,
 					struct oauth_token *tok_r,
 					struct oauth_error *err_r)
 {
-	struct http_form form;
-	enum om_status ret;
+	const struct form_field fields[] = {
+		{"grant_type", "client_credentials"},
+		{"scope", acct->scope},
+	};
 
-	http_form_init(&form);
-	if (http_form_add(&form, "grant_type", "client_credentials") < 0 ||
-	    add_client_auth(&form, acct) < 0 ||
-	    http_form_add(&form, "scope", acct->scope) < 0)
-		ret = form_failed(acct, err_r);
-	else
-		ret = token_post(acct, http, &form, tok_r, err_r);
-	http_form_free(&form);
-	return ret;
+	return grant(acct, http, fields, sizeof(fields) / sizeof(fields[0]),
+		     tok_r, err_r);
 }
 
 static int device_parse(const char *body, size_t len, struct oauth_device *dev,
