@@ -119,6 +119,22 @@ t_need() {
 	done
 }
 
+# t_need_reachable - Postfix, Dovecot and pipe(8) drop to unprivileged
+# users that must reach the test directory and the built binaries.  A
+# build tree under a 0700 directory (/root, say) cannot work: say so and
+# how to fix it, instead of a "Permission denied" deep in a daemon log.
+t_need_reachable() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	command -v runuser >/dev/null 2>&1 || return 0
+	runuser -u nobody -- test -x "$T" && return 0
+	echo "FAIL: $T is out of reach of unprivileged users (a parent" \
+		"directory is not searchable, e.g. /root is 0700)."
+	echo "  Postfix, Dovecot and pipe(8) run parts of this test as such" \
+		"users.  Fix: build outside it (scripts/check does that by" \
+		"itself), or chmod o+x the parent directories."
+	exit 1
+}
+
 # t_wait_grep PATTERN FILE [SECONDS] - wait until FILE holds PATTERN
 t_wait_grep() {
 	n=0

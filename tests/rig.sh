@@ -114,6 +114,7 @@ rig_init() {
 	[ -n "${rig_inited:-}" ] && return 0
 	rig_inited=1
 	PATH=$PATH:/usr/sbin:/sbin
+	t_need_reachable
 	# nothing inherited from a calling test counts as started here
 	RIG_CERT= RIG_KEY= RIG_CA= RIG_DOVECOT_AUTH= RIG_DOVECOT_CONF=
 	RIG_SMTP_PORT= RIG_PF_SERVER= RIG_PF_CLIENT=

@@ -10,6 +10,7 @@ PATH=$PATH:/usr/sbin:/sbin
 t_need dovecot fetchmail
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
 [ "$(id -u)" -eq 0 ] || t_skip "a private Dovecot instance needs root"
+t_need_reachable
 getent passwd dovenull >/dev/null && getent passwd dovecot >/dev/null ||
 	t_skip "users dovecot/dovenull missing (reinstall dovecot-core)"
 

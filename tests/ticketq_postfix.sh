@@ -15,6 +15,7 @@ t_need postfix postconf postqueue
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
 [ "$(id -u)" -eq 0 ] || t_skip "a private Postfix instance needs root"
 getent passwd postfix >/dev/null || t_skip "user postfix missing (reinstall postfix)"
+t_need_reachable
 [ -f /usr/share/postfix/master.cf.dist ] || t_skip "no /usr/share/postfix/master.cf.dist"
 
 type pf_create >/dev/null 2>&1 || t_skip "tests/rig.sh not found"
