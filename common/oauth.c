@@ -120,6 +120,29 @@ static int add_client_auth(struct http_form *form,
 	return 0;
 }
 
+/* post_expect_ok - POST the form to url; anything but a 200 answer is
+   turned into err_r (transport failure or the provider's error body) */
+static enum om_status post_expect_ok(const struct account_config *acct,
+				     struct http_client *http, const char *url,
+				     const struct http_form *form,
+				     struct http_response *resp,
+				     struct oauth_error *err_r)
+{
+	const char *error;
+
+	if (http_post_form(http, url, form, resp, &error) < 0) {
+		oauth_error_transport(acct, error, err_r);
+		return err_r->status;
+	}
+	if (resp->status != 200) {
+		oauth_error_from_response(acct, resp->status, resp->body.data,
+					  resp->body.len, resp->retry_after,
+					  err_r);
+		return err_r->status;
+	}
+	return OM_OK;
+}
+
 /* token_post - POST the form to the token endpoint and read a token */
 static enum om_status token_post(const struct account_config *acct,
 				 struct http_client *http,
@@ -129,19 +152,13 @@ static enum om_status token_post(const struct account_config *acct,
 {
 	struct http_response resp;
 	const char *error;
-	enum om_status ret = OM_OK;
+	enum om_status ret;
 
 	http_response_init(&resp);
-	if (http_post_form(http, acct->token_url, form, &resp, &error) < 0) {
-		oauth_error_transport(acct, error, err_r);
-		ret = err_r->status;
-	} else if (resp.status != 200) {
-		oauth_error_from_response(acct, resp.status, resp.body.data,
-					  resp.body.len, resp.retry_after,
-					  err_r);
-		ret = err_r->status;
-	} else if (oauth_token_parse(resp.body.data ? resp.body.data : "",
-				     resp.body.len, tok_r, &error) < 0) {
+	ret = post_expect_ok(acct, http, acct->token_url, form, &resp, err_r);
+	if (ret == OM_OK &&
+	    oauth_token_parse(resp.body.data ? resp.body.data : "",
+			      resp.body.len, tok_r, &error) < 0) {
 		oauth_error_garbled(acct, error, err_r);
 		ret = err_r->status;
 	}
@@ -279,29 +296,24 @@ enum om_status oauth_device_start(const struct account_config *acct,
 	struct http_response resp;
 	struct http_form form;
 	const char *error;
-	enum om_status ret = OM_OK;
+	enum om_status ret;
 
 	memset(dev_r, 0, sizeof(*dev_r));
-	http_form_init(&form);
-	http_response_init(&resp);
 	if (acct->device_url == NULL) {
 		oauth_error_transport(acct, "no device_url for this provider",
 				      err_r);
-		err_r->status = ret = OM_ERR_CONFIG;
-	} else if (http_form_add(&form, "client_id", acct->client_id) < 0 ||
-		   http_form_add(&form, "scope", acct->scope) < 0) {
-		ret = form_failed(acct, err_r);
-	} else if (http_post_form(http, acct->device_url, &form, &resp,
-				  &error) < 0) {
-		oauth_error_transport(acct, error, err_r);
-		ret = err_r->status;
-	} else if (resp.status != 200) {
-		oauth_error_from_response(acct, resp.status, resp.body.data,
-					  resp.body.len, resp.retry_after,
-					  err_r);
-		ret = err_r->status;
-	} else if (device_parse(resp.body.data, resp.body.len, dev_r, &error) <
-		   0) {
+		return err_r->status = OM_ERR_CONFIG;
+	}
+	http_form_init(&form);
+	if (http_form_add(&form, "client_id", acct->client_id) < 0 ||
+	    http_form_add(&form, "scope", acct->scope) < 0) {
+		http_form_free(&form);
+		return form_failed(acct, err_r);
+	}
+	http_response_init(&resp);
+	ret = post_expect_ok(acct, http, acct->device_url, &form, &resp, err_r);
+	if (ret == OM_OK &&
+	    device_parse(resp.body.data, resp.body.len, dev_r, &error) < 0) {
 		oauth_error_transport(acct, error, err_r);
 		ret = err_r->status;
 	}
