@@ -113,7 +113,7 @@ const char *config_default_path(void)
 	return env != NULL && *env != '\0' ? env : DEFAULT_CONFIG_PATH;
 }
 
-static int parse_int(const char *s, long min, long max, long *out)
+int config_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -200,12 +200,12 @@ static int store_numeric(const struct key_def *def, void *base,
 
 	switch (def->kind) {
 	case V_INT:
-		if (parse_int(value, 0, 86400, &v) < 0)
+		if (config_parse_long(value, 0, 86400, &v) < 0)
 			break;
 		*(int *)(void *)field = (int)v;
 		return 0;
 	case V_PORT:
-		if (parse_int(value, 1, 65535, &v) < 0)
+		if (config_parse_long(value, 1, 65535, &v) < 0)
 			break;
 		*(int *)(void *)field = (int)v;
 		return 0;

@@ -212,7 +212,7 @@ static int gcm_run(int encrypt, const unsigned char *key,
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int n, ok;
 
-	ok = ctx != NULL && len <= (size_t)1 << 28 &&
+	ok = ctx != NULL && aad != NULL && len <= (size_t)1 << 28 &&
 	     EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
 			       encrypt) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_LEN,

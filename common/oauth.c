@@ -410,6 +410,8 @@ int oauth_authorize_url(const struct account_config *acct,
 	struct strbuf url;
 	int bad;
 
+	if (acct->authorize_url == NULL)
+		return -1;
 	strbuf_init(&url, 16 * 1024);
 	bad = strbuf_append_str(&url, acct->authorize_url) < 0 ||
 	      add_param(&url, "client_id", acct->client_id) < 0 ||

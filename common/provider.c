@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "errorf.h"
 #include "provider.h"
 
@@ -52,32 +54,38 @@ int provider_parse(const char *name, enum provider_kind *kind_r)
 	return 0;
 }
 
-static int host_is_loopback(const char *host, size_t len)
+static int host_is_loopback(const char *host)
 {
 	static const char *const names[] = {"127.0.0.1", "localhost", "[::1]"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (len == strlen(names[i]) &&
-		    strncasecmp(host, names[i], len) == 0)
+		if (strcasecmp(host, names[i]) == 0)
 			return 1;
 	return 0;
 }
 
+/* provider_url_allowed - https anywhere, http only to loopback.  The URL
+   is taken apart by libcurl, the parser that will connect: user info
+   ("http://localhost:1@192.0.2.1/") is refused rather than misread. */
 int provider_url_allowed(const char *url)
 {
-	const char *host, *end;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	int ok = 0;
 
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0' && url[8] != '/';
-	if (strncmp(url, "http://", 7) != 0)
-		return 0;
-	host = url + 7;
-	if (*host == '[')
-		end = strchr(host, ']') ? strchr(host, ']') + 1 : NULL;
-	else
-		end = host + strcspn(host, ":/?#");
-	return end != NULL && host_is_loopback(host, (size_t)(end - host));
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+	    *host != '\0')
+		ok = strcmp(scheme, "https") == 0 ||
+		     (strcmp(scheme, "http") == 0 && host_is_loopback(host));
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 static char *xstrdup_fmt(const char *a, const char *b, const char *c)

@@ -63,6 +63,7 @@ struct cache_entry {
 	time_t expires;
 	char fp[CRYPTO_FINGERPRINT_LEN + 1];
 	char rejected_fp[CRYPTO_FINGERPRINT_LEN + 1];
+	time_t serve_until; /* refresh failing: keep serving the copy till */
 };
 
 struct token_cache {
@@ -205,6 +206,18 @@ static void adopt_rejection(struct cache_entry *e,
 		       CRYPTO_FINGERPRINT_LEN + 1);
 }
 
+/* entry_fresh - fresh() for the in-process copy, whose fingerprint is
+   known already (the hot path hashes nothing) */
+static int entry_fresh(const struct token_cache *c, const struct cache_entry *e,
+		       time_t now)
+{
+	if (e->token == NULL ||
+	    (e->rejected_fp[0] != '\0' && strcmp(e->fp, e->rejected_fp) == 0))
+		return 0;
+	return e->expires - now > c->cfg->refresh_margin ||
+	       now < e->serve_until;
+}
+
 /* entry_take - make rec's access token the in-process copy */
 static int entry_take(struct cache_entry *e, struct token_record *rec,
 		      const struct stat *st)
@@ -213,6 +226,7 @@ static int entry_take(struct cache_entry *e, struct token_record *rec,
 	e->token = rec->access_token;
 	rec->access_token = NULL;
 	e->expires = rec->access_expires;
+	e->serve_until = 0;
 	e->fp[0] = '\0';
 	if (e->token != NULL)
 		crypto_fingerprint(e->token, strlen(e->token), e->fp);
@@ -317,6 +331,11 @@ static enum om_status serve_or_fail(struct cache_entry *e,
 		log_warn("%s (still using token %s, valid for %lds)", message,
 			 fp, (long)(rec->access_expires - now));
 		entry_take(e, rec, stat(e->path, &st) == 0 ? &st : NULL);
+		/* until the back-off ends, the copy answers without the lock
+		   (and without this warning on every call) */
+		e->serve_until = rec->access_expires - STILL_VALID_SLACK;
+		if (rec->backoff_until < e->serve_until)
+			e->serve_until = rec->backoff_until;
 		return OM_OK;
 	}
 	*error_r = message;
@@ -502,12 +521,13 @@ static enum om_status refresh_under_lock(struct token_cache *c,
 	if (rec->reauth_needed)
 		return serve_or_fail(
 			e, rec, OM_ERR_REAUTH,
-			rec->last_error ? errorf("%s", rec->last_error)
-					: errorf("account %s needs "
-						 "authorization. Fix: "
-						 "run oauthmail "
-						 "authorize %s",
-						 e->acct->name, e->acct->name),
+			rec->last_error
+				? errorf("%s", printable(rec->last_error, 1000))
+				: errorf("account %s needs "
+					 "authorization. Fix: "
+					 "run oauthmail "
+					 "authorize %s",
+					 e->acct->name, e->acct->name),
 			error_r);
 	if (!force && rec->backoff_until > now)
 		return serve_or_fail(e, rec, OM_ERR_TEMP,
@@ -569,8 +589,7 @@ static enum om_status get_file(struct token_cache *c, struct cache_entry *e,
 	struct stat st;
 
 	if (!force && stat(e->path, &st) == 0) {
-		if (same_file(e, &st) &&
-		    fresh(c, e->token, e->expires, e->rejected_fp, now)) {
+		if (same_file(e, &st) && entry_fresh(c, e, now)) {
 			answer(e, tok_r);
 			return OM_OK;
 		}

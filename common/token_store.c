@@ -17,6 +17,7 @@
 
 #include "errorf.h"
 #include "json.h"
+#include "log.h"
 #include "safefile.h"
 #include "strbuf.h"
 #include "token_store.h"
@@ -221,6 +222,12 @@ static int unseal(const cJSON *root, const unsigned char *key,
 			   "configured (set key_file in oauthmail.conf)";
 		return -1;
 	}
+	/* read by path: the account named outside; GCM authenticates it */
+	if (account == NULL &&
+	    (account = json_string(root, "account", 64)) == NULL) {
+		*error_r = "sealed token file without an account name";
+		return -1;
+	}
 	strbuf_init(&raw, TOKEN_FILE_MAX);
 	if (sealed == NULL ||
 	    crypto_base64_decode(sealed, strlen(sealed), &raw) < 0)
@@ -280,8 +287,10 @@ int token_store_read(const char *path, const unsigned char *key,
 	} else if (ret == 0 && account != NULL &&
 		   (rec->account == NULL ||
 		    strcmp(rec->account, account) != 0)) {
-		*error_r = errorf("%s: belongs to account '%s', not '%s'", path,
-				  rec->account ? rec->account : "?", account);
+		*error_r =
+			errorf("%s: belongs to account '%s', not '%s'", path,
+			       rec->account ? printable(rec->account, 64) : "?",
+			       account);
 		token_record_free(rec);
 		ret = -1;
 	}

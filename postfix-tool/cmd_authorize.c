@@ -45,7 +45,7 @@ struct authorize {
 	const struct account_config *acct;
 	struct token_cache *cache;
 	struct http_client *http;
-	int timeout;
+	long timeout;
 	struct oauth_token tok;
 	struct oauth_error err;
 };
@@ -102,12 +102,12 @@ static int flow_browser(struct authorize *a)
 	if (oauth_authorize_url(a->acct, uri, state, challenge, &url) < 0)
 		goto out;
 	printf("Open this URL in a browser and sign in%s%s:\n\n  %s\n\n"
-	       "Waiting up to %d seconds for the browser to come back to %s "
+	       "Waiting up to %ld seconds for the browser to come back to %s "
 	       "...\n",
 	       a->acct->user ? " as " : "", a->acct->user ? a->acct->user : "",
 	       url, a->timeout, uri);
 	fflush(stdout);
-	if (oauth_redirect_wait(l, state, a->timeout, &res, &error) < 0) {
+	if (oauth_redirect_wait(l, state, (int)a->timeout, &res, &error) < 0) {
 		log_error("account %s: %s. If the browser showed AADSTS50011, "
 			  "register the redirect URI %s for the app (App "
 			  "registration > Authentication > Mobile and desktop "
@@ -287,8 +287,27 @@ static int save(struct authorize *a)
 	return OM_OK;
 }
 
+/* flow_endpoint_missing - 1 (after saying so) when the account's provider
+   has no endpoint for this flow (provider = custom without it) */
+static int flow_endpoint_missing(const struct account_config *acct,
+				 enum flow flow)
+{
+	const char *key = flow == FLOW_DEVICE ? "device_url" : "authorize_url";
+	const char *url =
+		flow == FLOW_DEVICE ? acct->device_url : acct->authorize_url;
+
+	if (url != NULL)
+		return 0;
+	log_error("account %s: no %s for this provider; set %s in the "
+		  "account%s",
+		  acct->name, key, key,
+		  flow == FLOW_DEVICE ? ", or authorize without --device"
+				      : ", or use --device");
+	return 1;
+}
+
 static int parse_args(int argc, char **argv, const char **account,
-		      enum flow *flow, int *timeout)
+		      enum flow *flow, long *timeout)
 {
 	int i;
 
@@ -297,14 +316,15 @@ static int parse_args(int argc, char **argv, const char **account,
 			*flow = FLOW_DEVICE;
 		else if (strcmp(argv[i], "--paste") == 0)
 			*flow = FLOW_PASTE;
-		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
-			*timeout = (int)strtol(argv[++i], NULL, 10);
-		else if (argv[i][0] != '-' && *account == NULL)
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			if (config_parse_long(argv[++i], 1, 3600, timeout) < 0)
+				return -1;
+		} else if (argv[i][0] != '-' && *account == NULL)
 			*account = argv[i];
 		else
 			return -1;
 	}
-	return *account != NULL && *timeout > 0 && *timeout <= 3600 ? 0 : -1;
+	return *account != NULL ? 0 : -1;
 }
 
 int cmd_authorize(struct cli *cli, int argc, char **argv)
@@ -327,7 +347,10 @@ int cmd_authorize(struct cli *cli, int argc, char **argv)
 	    (ret = cli_open_cache(cli, &a.cache)) != OM_OK)
 		return OM_ERR_CONFIG;
 	a.http = token_cache_http(a.cache);
-	if (a.acct->grant == GRANT_CLIENT_CREDENTIALS)
+	if (a.acct->grant != GRANT_CLIENT_CREDENTIALS &&
+	    flow_endpoint_missing(a.acct, flow))
+		ret = OM_ERR_CONFIG;
+	else if (a.acct->grant == GRANT_CLIENT_CREDENTIALS)
 		ret = flow_app_only(&a);
 	else if (flow == FLOW_DEVICE)
 		ret = flow_device(&a);

@@ -82,6 +82,11 @@ static void gather(struct token_cache *cache, const struct account_config *a,
 				   strlen(s->rec.access_token), s->fp);
 	if (s->rec.refresh_token != NULL && days > 0 && s->rec.refresh_issued)
 		s->refresh_expires = s->rec.refresh_issued + (time_t)days * DAY;
+	/* Google's 7 days hold only for apps in Testing mode: a refresh that
+	   worked after them shows the app is In production (no horizon). */
+	if (s->refresh_expires != 0 && a->provider == PROVIDER_GOOGLE &&
+	    s->rec.last_refresh >= s->refresh_expires)
+		s->refresh_expires = 0;
 }
 
 static long long left(time_t t)
@@ -298,16 +303,32 @@ struct finding {
 static void note(struct finding *f, enum level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* note - add a problem to the account's finding: the first replaces the
+   "ok" text, later ones are appended, the level is the worst of them */
 static void note(struct finding *f, enum level level, const char *fmt, ...)
 {
+	size_t used = f->level == LEVEL_OK ? 0 : strlen(f->text);
 	va_list ap;
 
-	if (level < f->level)
-		return;
-	f->level = level;
+	if (used > 0 && used + 2 < sizeof(f->text)) {
+		memcpy(f->text + used, "; ", 3);
+		used += 2;
+	}
+	if (level > f->level)
+		f->level = level;
 	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	vsnprintf(f->text + used, sizeof(f->text) - used, fmt, ap);
 	va_end(ap);
+}
+
+/* refresh_warn_days - the warning window for the refresh token: warn_days,
+   or a third of the horizon when that is shorter than warn_days (Google
+   Testing apps: 7 days; warning all the time would say nothing) */
+static int refresh_warn_days(const struct account_config *a, int warn_days)
+{
+	int days = provider_refresh_token_days(a);
+
+	return warn_days < days ? warn_days : days / 3;
 }
 
 static void check_refresh_token(const struct account_state *s, int warn_days,
@@ -315,13 +336,20 @@ static void check_refresh_token(const struct account_state *s, int warn_days,
 {
 	const struct account_config *a = s->acct;
 	int days = provider_refresh_token_days(a);
-	long long warn =
-		(long long)(warn_days < days / 3 ? warn_days : days / 3);
+	long long warn = refresh_warn_days(a, warn_days);
 	long long l = left(s->refresh_expires);
 
 	if (s->refresh_expires == 0)
 		return;
-	if (l <= 0)
+	if (l <= 0 && a->provider == PROVIDER_GOOGLE)
+		note(f, LEVEL_WARNING,
+		     "%s: refresh token issued %s ago and not used since "
+		     "%s: if the app is in Testing mode it has expired; "
+		     "publish the app (In production), then run: oauthmail "
+		     "authorize %s",
+		     a->name, cli_duration(-left(s->rec.refresh_issued)),
+		     cli_time(s->refresh_expires), a->name);
+	else if (l <= 0)
 		note(f, LEVEL_CRITICAL,
 		     "%s: refresh token expired on %s (%d days unused); run: "
 		     "oauthmail authorize %s",
@@ -374,23 +402,27 @@ static void evaluate(const struct account_state *s, int warn_days,
 
 	f->level = LEVEL_OK;
 	snprintf(f->text, sizeof(f->text), "%s ok", a->name);
-	check_secret(a, warn_days, f);
-	check_refresh_token(s, warn_days, f);
-	if (r->failures > 0)
-		note(f,
-		     left(r->access_expires) > 0 ? LEVEL_WARNING
-						 : LEVEL_CRITICAL,
-		     "%s: refresh failing: %s", a->name,
-		     r->last_error ? r->last_error : "?");
 	if (s->have_file < 0)
 		note(f, LEVEL_CRITICAL, "%s: %s", a->name, s->read_error);
 	else if (s->have_file == 0 && a->grant != GRANT_CLIENT_CREDENTIALS)
 		note(f, LEVEL_CRITICAL,
 		     "%s: not authorized yet; run: oauthmail authorize %s",
 		     a->name, a->name);
+	else if (r->reauth_needed && r->last_error != NULL)
+		note(f, LEVEL_CRITICAL, "%s", r->last_error);
 	else if (r->reauth_needed)
-		note(f, LEVEL_CRITICAL, "%s",
-		     r->last_error ? r->last_error : "needs authorization");
+		note(f, LEVEL_CRITICAL,
+		     "%s: needs authorization; run: oauthmail authorize %s",
+		     a->name, a->name);
+	else if (r->failures > 0)
+		note(f,
+		     left(r->access_expires) > 0 ? LEVEL_WARNING
+						 : LEVEL_CRITICAL,
+		     "%s: refresh failing: %s", a->name,
+		     r->last_error ? r->last_error : "?");
+	if (!r->reauth_needed)
+		check_refresh_token(s, warn_days, f);
+	check_secret(a, warn_days, f);
 }
 
 static void perfdata(const struct account_state *s, int warn_days,
@@ -399,7 +431,7 @@ static void perfdata(const struct account_state *s, int warn_days,
 	if (s->refresh_expires != 0)
 		strbuf_printf(perf, " %s_refresh_token_days=%lld;%d;0",
 			      s->acct->name, left(s->refresh_expires) / DAY,
-			      warn_days);
+			      refresh_warn_days(s->acct, warn_days));
 	if (s->acct->client_secret_expires != 0)
 		strbuf_printf(
 			perf, " %s_client_secret_days=%lld;%d;0", s->acct->name,
@@ -437,19 +469,17 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct account_state *states;
 	struct token_cache *cache;
-	int i, warn_days = 14;
+	long warn_days = 14;
 	enum level worst;
+	int i;
 	size_t n;
-	char *end;
 
 	if (cli_help(argc, argv, CHECK_USAGE))
 		return OM_OK;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--warn-days") == 0 && i + 1 < argc) {
-			warn_days = (int)strtol(argv[++i], &end, 10);
-			if (*end == '\0' && warn_days >= 0 && warn_days <= 365)
-				continue;
-		}
+		if (strcmp(argv[i], "--warn-days") == 0 && i + 1 < argc &&
+		    config_parse_long(argv[++i], 0, 365, &warn_days) == 0)
+			continue;
 		fprintf(stderr, "usage: oauthmail %s\n", CHECK_USAGE);
 		return OM_ERR_USAGE;
 	}
@@ -459,7 +489,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return LEVEL_CRITICAL;
 	}
 	states = gather_all(cli, cache, NULL, &n);
-	worst = states ? report(states, n, warn_days) : LEVEL_CRITICAL;
+	worst = states ? report(states, n, (int)warn_days) : LEVEL_CRITICAL;
 	free_states(states, n);
 	token_cache_close(&cache);
 	return (int)worst;

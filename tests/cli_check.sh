@@ -44,6 +44,21 @@ oauthmail check >"$T/out"
 t_eq "$?" 2 "95 days unused: CRITICAL"
 t_grep 'refresh token expired on .*run: oauthmail authorize support' "$T/out" "expired: authorize"
 t_eq "$(wc -l <"$T/out")" 1 "one line"
+# two problems on one account: both named
+oauthmail refresh support --force >/dev/null 2>&1
+om_conf support "client_secret_expires=$soon"
+age 80
+oauthmail check >"$T/out"
+t_eq "$?" 1 "secret and refresh token expiring: WARNING"
+t_grep 'refresh token expires in .*; support: client secret expires in' "$T/out" "both problems named"
+# a window longer than a third of the horizon is honoured
+om_conf support
+age 50
+oauthmail check --warn-days 60 >"$T/out"
+t_eq "$?" 1 "40 days left, --warn-days 60: WARNING"
+t_grep 'support_refresh_token_days=(39|40);60;0' "$T/out" "perfdata shows the window used"
+oauthmail check --warn-days 10x >/dev/null 2>&1
+t_eq "$?" 1 "--warn-days 10x: usage error"
 om_conf support client_secret=inline-secret-value
 chmod 644 "$T/oauthmail.conf"
 oauthmail list >/dev/null 2>"$T/err"

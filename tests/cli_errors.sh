@@ -44,4 +44,14 @@ t_nogrep 'Trace ID|Correlation ID|EwB|0\.AY' "$T/all.err" "messages carry no tra
 # with the real token endpoint down for good, `status` still tells
 oauthmail status support >"$T/status"
 t_grep 'last error' "$T/status" "status shows the last error"
+# provider = custom with only a token_url: the flows that need another
+# endpoint say which key is missing (no crash)
+mkdir -p "$T/cu" && chmod 700 "$T/cu"
+printf 'token_dir = %s\n[account cu]\nprovider = custom\ntoken_url = %s\nclient_id = x\n' \
+	"$T/cu" "$MOCK_URL/common/oauth2/v2.0/token" >"$T/cu.conf"
+for flow in --paste --device; do
+	oauthmail -c "$T/cu.conf" authorize cu $flow </dev/null >/dev/null 2>"$T/cu.err"
+	t_eq "$?" 2 "custom without its endpoint ($flow): config error"
+	t_grep 'no (authorize|device)_url for this provider; set' "$T/cu.err" "names the key ($flow)"
+done
 t_done

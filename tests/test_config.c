@@ -198,6 +198,11 @@ static const struct url_case url_cases[] = {
 	{"ftp://example.com/", 0},
 	{"https://", 0},
 	{"file:///etc/passwd", 0},
+	{"http://localhost:1@192.0.2.1/token", 0},
+	{"http://localhost@192.0.2.1/token", 0},
+	{"https://user:pw@login.example.com/", 0},
+	{"http://127.0.0.1#@192.0.2.1/", 1},
+	{"HTTPS://login.example.com/", 1},
 };
 
 static void test_urls(void)

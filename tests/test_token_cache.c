@@ -101,6 +101,28 @@ static void test_cache(struct token_cache *c)
 		  OM_ERR_CONFIG);
 }
 
+/* a sealed file read by path (the SASL plugin's password
+   /var/lib/oauthmail/a.json): the account comes from the file */
+static void test_sealed_by_path(void)
+{
+	static const unsigned char key[32] = {1, 2, 3};
+	struct token_record rec = {0}, got;
+	const char *error = "";
+
+	rec.account = "a";
+	rec.access_token = "sealed-access";
+	rec.access_expires = time(NULL) + 3600;
+	check_int("write sealed", token_store_write(path, key, &rec, &error),
+		  0);
+	check_int("read sealed by path",
+		  token_store_read(path, key, NULL, &got, &error), 0);
+	check_str("account from the file", got.account ? got.account : "", "a");
+	token_record_free(&got);
+	check_int("read sealed by the wrong name",
+		  token_store_read(path, key, "b", &got, &error), -1);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct oauthmail_config *cfg = NULL;
@@ -122,6 +144,7 @@ int main(void)
 	check_int("open", token_cache_open(cfg, &c, &error), 0);
 	if (c != NULL)
 		test_cache(c);
+	test_sealed_by_path();
 	token_cache_close(&c);
 	config_free(&cfg);
 	unlink(path);
