@@ -11,9 +11,9 @@
  *     served in a loop, a connected one (Accept=yes) once;
  *   - standalone: --listen PATH creates the socket (mode 0600 unless
  *     --mode/--group say otherwise) and serves until SIGTERM.
- * Rules: every request line is bounded (BROKER_REQUEST_MAX) and must
- * arrive within REQUEST_TIMEOUT_MS; at most REQUESTS_PER_CONN per
- * connection; answers carry the error class (TEMP / REAUTH / CONFIG)
+ * Rules: every request line is bounded (BROKER_REQUEST_MAX); at most
+ * REQUESTS_PER_CONN per connection, all within REQUEST_TIMEOUT_MS of
+ * the connection; answers carry the error class (TEMP / REAUTH / CONFIG)
  * so the plugin tells Postfix to defer; logs name accounts and token
  * fingerprints, never tokens.  Connections are served one at a time in
  * one process; token_cache_invalidate() is recorded in the token file,
@@ -64,19 +64,17 @@ static void on_signal(int sig)
 	serve_stop = 1;
 }
 
-/* read_request - one line from fd, byte by byte (a request is tiny and
- * nothing after its LF may be swallowed); 1 line, 0 EOF, -1 error */
-static int read_request(int fd, char *line, size_t size, size_t *len_r)
+/* read_request - one line from fd by the deadline, byte by byte (a
+ * request is tiny and nothing after its LF may be swallowed); 1 line,
+ * 0 EOF, -1 error */
+static int read_request(int fd, long long deadline, char *line, size_t size,
+			size_t *len_r)
 {
-	long long deadline = fdio_now_ms() + REQUEST_TIMEOUT_MS;
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	size_t len = 0;
 	ssize_t n;
-	int left;
 
 	while (len < size) {
-		left = (int)(deadline - fdio_now_ms());
-		if (left <= 0 || poll(&pfd, 1, left) == 0)
+		if (fdio_wait(fd, POLLIN, deadline) <= 0)
 			return -1;
 		n = read(fd, line + len, 1);
 		if (n < 0 && errno == EINTR)
@@ -148,9 +146,13 @@ static void serve_conn(struct token_cache *cache, int in, int out)
 	size_t len;
 	int i, r;
 
+	/* one deadline for the whole connection: connections are served
+	   one at a time, a slow client must not hold the others */
+	long long deadline = fdio_now_ms() + REQUEST_TIMEOUT_MS;
+
 	strbuf_init(&reply, BROKER_REPLY_MAX);
 	for (i = 0; i < REQUESTS_PER_CONN && !serve_stop; i++) {
-		r = read_request(in, line, sizeof(line) - 1, &len);
+		r = read_request(in, deadline, line, sizeof(line) - 1, &len);
 		if (r <= 0) {
 			if (r < 0)
 				log_warn("broker: request too long, "
@@ -233,15 +235,21 @@ static int listen_unix(const struct serve_opts *o, const char **error_r)
 		}
 		unlink(o->listen_path);
 	}
+	/* owner and mode are set before listen(): nobody else can connect
+	   in between (connect needs the listening socket) */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    listen(fd, 64) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (set_owner_mode(o, error_r) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 64) < 0) {
+		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
 		close(fd);
 		return -1;
 	}

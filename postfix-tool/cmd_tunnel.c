@@ -94,7 +94,7 @@ static int relay(struct tls_conn *conn)
 	while (ret > 0) {
 		pfd[0] = (struct pollfd){.fd = tls_conn_fd(conn),
 					 .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = STDIN_FILENO,
+		pfd[1] = (struct pollfd){.fd = client_open ? STDIN_FILENO : -1,
 					 .events = client_open ? POLLIN : 0};
 		n = tls_conn_pending(conn)
 			    ? 1

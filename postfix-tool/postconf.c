@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,8 +70,14 @@ static int run(const char *dir, const char *flag, struct strbuf *out,
 		argv[2] = dir;
 		argv[3] = flag;
 	}
-	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		*error_r = errorf("cannot run postconf: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		*error_r = errorf("cannot run postconf: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
 		return -1;
 	}
 	if (pid == 0)
@@ -127,8 +134,11 @@ static int add_service(struct postconf *pc, char *line)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	svc->args = strdup(p);
-	pc->service_count++;
-	return 0;
+	pc->service_count++; /* counted even when short: freed with the rest */
+	return svc->name && svc->type && svc->private_ && svc->unpriv &&
+			       svc->chroot && svc->command && svc->args
+		       ? 0
+		       : -1;
 }
 
 static int parse_services(struct postconf *pc, char *text)

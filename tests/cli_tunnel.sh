@@ -50,6 +50,18 @@ t_eq "$?" 0 "tunnel imap exit code"
 t_grep '^\* PREAUTH oauthmail tunnel: authenticated as support@contoso.test' "$T/out" "PREAUTH greeting"
 t_grep '^x1 OK noop authed' "$T/out" "relayed after authentication"
 t_grep '^x2 OK' "$T/out" "relay until LOGOUT"
+# a client that goes away without LOGOUT: the tunnel ends soon, without
+# spinning on the closed stdin (poll reports POLLHUP for ever)
+start=$(date +%s)
+(
+	printf 'x1 NOOP\r\n' | timeout 20 "$OAUTHMAIL_BIN" -c "$T/oauthmail.conf" \
+		tunnel imap support >"$T/out" 2>"$T/err"
+	echo "rc=$?"
+	times | tail -n 1	# CPU time of the children: "0m0.01s 0m0.00s"
+) >"$T/gone"
+t_grep '^rc=0' "$T/gone" "client gone: tunnel exits by itself"
+t_eq "$(( $(date +%s) - start < 10 ))" 1 "within seconds (not at the timeout)"
+t_grep '^0m0\.[0-4][0-9]*s 0m0\.[0-4]' "$T/gone" "no CPU burnt while draining"
 
 # the server refuses: XOAUTH2 answers its challenge with an empty line,
 # OAUTHBEARER with ^A (AQ==)
