@@ -12,9 +12,11 @@
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "errorf.h"
 #include "json.h"
 #include "log.h"
 #include "provider.h"
@@ -68,16 +71,26 @@ static cJSON *config_json(const struct account_config *a)
 	return o;
 }
 
+/* token_json - the account's token file as JSON; NULL when there is none,
+   or (with *failed set, after saying why) when it cannot be read */
 static cJSON *token_json(struct token_cache *cache, const char *account,
-			 int with_secrets)
+			 int with_secrets, int *failed)
 {
 	struct token_record rec;
 	const char *error;
 	cJSON *o = NULL;
 	char *text;
+	int r;
 
-	if (token_cache_read_record(cache, account, &rec, &error) != 0)
+	if ((r = token_cache_read_record(cache, account, &rec, &error)) != 0) {
+		if (r < 0) {
+			log_error("%s: %s; its token is left out of the "
+				  "export",
+				  account, error);
+			*failed = 1;
+		}
 		return NULL;
+	}
 	if (!with_secrets) {
 		wipe_free_str(&rec.access_token);
 		wipe_free_str(&rec.refresh_token);
@@ -104,9 +117,11 @@ static int selected(int argc, char **argv, const char *name)
 	return !any;
 }
 
+/* print_export - json_print: no reallocations, no stray copies of the
+   secrets on the heap */
 static int print_export(cJSON *root)
 {
-	char *out = cJSON_Print(root);
+	char *out = json_print(root, EXPORT_MAX);
 
 	if (out == NULL)
 		return OM_ERR_TEMP;
@@ -116,11 +131,29 @@ static int print_export(cJSON *root)
 	return OM_OK;
 }
 
+/* protect_output - an export with secrets going to a file others can read
+   (umask 022): the file is made 0600 and the admin told */
+static void protect_output(void)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) == 0)
+		return;
+	if (fchmod(STDOUT_FILENO, st.st_mode & 0600) == 0)
+		log_warn("the export contains refresh tokens: its file was "
+			 "readable by others, now mode 0600");
+	else
+		log_warn("the export contains refresh tokens and its file "
+			 "is readable by others: chmod 600 it (%s)",
+			 strerror(errno));
+}
+
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	struct token_cache *cache;
 	cJSON *root, *list, *item, *tok;
-	int with_secrets = 0, i, ret;
+	int with_secrets = 0, failed = 0, i, ret;
 	size_t k;
 
 	if (cli_help(argc, argv, EXPORT_USAGE))
@@ -128,8 +161,11 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--with-secrets") == 0)
 			with_secrets = 1;
-		else if (argv[i][0] == '-' || cli_account(cli, argv[i]) == NULL)
-			return argv[i][0] == '-' ? OM_ERR_USAGE : OM_ERR_CONFIG;
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, "usage: oauthmail %s\n", EXPORT_USAGE);
+			return OM_ERR_USAGE;
+		} else if (cli_account(cli, argv[i]) == NULL)
+			return OM_ERR_CONFIG;
 	}
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;
@@ -146,20 +182,22 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		item = cJSON_CreateObject();
 		cJSON_AddStringToObject(item, "account", a->name);
 		cJSON_AddItemToObject(item, "config", config_json(a));
-		tok = token_json(cache, a->name, with_secrets);
+		tok = token_json(cache, a->name, with_secrets, &failed);
 		if (tok != NULL)
 			cJSON_AddItemToObject(item, "token", tok);
 		else
 			cJSON_AddNullToObject(item, "token");
 		cJSON_AddItemToArray(list, item);
 	}
+	if (with_secrets)
+		protect_output();
 	ret = print_export(root);
 	if (with_secrets && isatty(STDOUT_FILENO) == 0)
 		log_info("the export contains refresh tokens: keep it mode "
 			 "0600 and delete it after the import");
 	json_delete_wiped(root);
 	token_cache_close(&cache);
-	return ret;
+	return ret == OM_OK && failed ? OM_ERR_CONFIG : ret;
 }
 
 struct import_counts {
@@ -189,6 +227,11 @@ static void import_one(struct cli *cli, struct token_cache *cache,
 	text = cJSON_IsObject(tok) ? json_print(tok, 1024 * 1024) : NULL;
 	r = text ? token_record_parse(text, strlen(text), &rec, &error) : -1;
 	wipe_free_str(&text);
+	if (r < 0 && cJSON_IsObject(tok)) {
+		log_error("%s: skipped: its token in the export is damaged: %s",
+			  name, error);
+		return;
+	}
 	if (r < 0) {
 		log_error("%s: skipped: the export has no token for it", name);
 		return;
@@ -220,6 +263,17 @@ static void import_one(struct cli *cli, struct token_cache *cache,
 	token_record_free(&rec);
 }
 
+/* is_export - {"oauthmail_export": 1, ..., "accounts": [...]} */
+static int is_export(const cJSON *root)
+{
+	long long version;
+
+	return cJSON_IsObject(root) &&
+	       json_long(root, "oauthmail_export", 1, 1, &version) == 0 &&
+	       cJSON_IsArray(
+		       cJSON_GetObjectItemCaseSensitive(root, "accounts"));
+}
+
 static cJSON *read_export(const char *path)
 {
 	struct strbuf sb;
@@ -234,12 +288,25 @@ static cJSON *read_export(const char *path)
 		while (r == 0 && (got = fread(buf, 1, sizeof(buf), stdin)) > 0)
 			r = strbuf_append(&sb, buf, got);
 		wipe(buf, sizeof(buf));
+		if (r < 0)
+			log_error("standard input: larger than %d MB, not an "
+				  "oauthmail export",
+				  EXPORT_MAX / (1024 * 1024));
 	} else if ((r = safefile_read(path, EXPORT_MAX, &sb, &error)) != 0) {
-		log_error("%s: %s", path, r > 0 ? "no such file" : error);
+		/* safefile's errors name the path already */
+		log_error("%s",
+			  r > 0 ? errorf("%s: no such file", path) : error);
 	}
 	if (r == 0 &&
 	    (root = json_parse(sb.data ? sb.data : "", sb.len, &error)) == NULL)
 		log_error("%s: not an oauthmail export: %s", path, error);
+	else if (r == 0 && !is_export(root)) {
+		log_error("%s: not an oauthmail export (made by: oauthmail "
+			  "export --with-secrets)",
+			  path);
+		json_delete_wiped(root);
+		root = NULL;
+	}
 	strbuf_free(&sb);
 	return root;
 }

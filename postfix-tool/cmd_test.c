@@ -62,8 +62,11 @@ static int report_pop3(struct mail_session *s)
 	if (ret == 0 &&
 	    sscanf(s->mc->reply, "+OK %llu %llu", &count, &size) == 2)
 		printf("mailbox: %llu messages, %llu bytes\n", count, size);
-	else
-		log_error("STAT: %s", ret < 0 ? error : s->mc->reply);
+	else {
+		log_error("STAT: %s",
+			  ret < 0 ? error : printable(s->mc->reply, 300));
+		ret = -1;
+	}
 	(void)mail_client_command(s->mc, "QUIT", NULL, &error);
 	return ret == 0 ? OM_OK : OM_ERR_TEMP;
 }

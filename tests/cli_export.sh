@@ -60,4 +60,20 @@ oauthmail -c "$T/b.conf" import /nonexistent >/dev/null 2>"$T/err"
 t_eq "$?" 1 "missing file: exit 1"
 echo 'not json' | oauthmail -c "$T/b.conf" import - >/dev/null 2>"$T/err"
 t_grep 'not an oauthmail export' "$T/err" "garbage import refused"
+for doc in '{}' '[]' '"x"' '{"oauthmail_export":1,"accounts":"str"}'; do
+	echo "$doc" | oauthmail -c "$T/b.conf" import - >"$T/out" 2>"$T/err"
+	t_eq "$?" 1 "import of $doc: exit 1"
+	t_grep 'not an oauthmail export' "$T/err" "import of $doc: refused"
+done
+# an export with secrets into a file others could read becomes 0600
+(umask 022; oauthmail export --with-secrets >"$T/loose.json" 2>"$T/err")
+t_eq "$(stat -c %a "$T/loose.json")" 600 "export --with-secrets: file made 0600"
+t_grep 'now mode 0600' "$T/err" "and the admin told"
+# a token file that cannot be read is not exported as if absent
+cp "$T/tokens/support.json" "$T/support.json.bak"
+echo garbage >"$T/tokens/support.json"
+oauthmail export --with-secrets >"$T/out" 2>"$T/err"
+t_eq "$?" 2 "unreadable token file: exit 2"
+t_grep 'support: .*its token is left out of the export' "$T/err" "says which and why"
+cp "$T/support.json.bak" "$T/tokens/support.json"
 t_done
