@@ -199,8 +199,9 @@ static int store_numeric(const struct key_def *def, void *base,
 	long v;
 
 	switch (def->kind) {
-	case V_INT:
-		if (config_parse_long(value, 0, 86400, &v) < 0)
+	case V_INT: /* refresh_margin: tokens live about an hour; a margin
+		       past half of that would refresh on every use */
+		if (config_parse_long(value, 0, 1800, &v) < 0)
 			break;
 		*(int *)(void *)field = (int)v;
 		return 0;
@@ -219,7 +220,7 @@ static int store_numeric(const struct key_def *def, void *base,
 	}
 	*why = errorf("%s: expected a whole number%s", def->key,
 		      def->kind == V_PORT ? " from 1 to 65535"
-					  : " from 0 to 86400");
+					  : " from 0 to 1800");
 	return -1;
 }
 

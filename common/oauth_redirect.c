@@ -335,7 +335,8 @@ static int handle_connection(struct redirect_listener *l, int fd,
 			     const char *state, struct redirect_result *r)
 {
 	struct strbuf req;
-	const char *target, *error;
+	const char *error;
+	char *target;
 	size_t plen = strlen(l->path);
 	int done = 0;
 
@@ -345,8 +346,10 @@ static int handle_connection(struct redirect_listener *l, int fd,
 		return 0;
 	}
 	target = req.data + 4;
+	/* the request target alone: code and state never from a header */
+	target[strcspn(target, " \r\n")] = '\0';
 	if (strncmp(target, l->path, plen) != 0 ||
-	    (target[plen] != '?' && target[plen] != ' ')) {
+	    (target[plen] != '?' && target[plen] != '\0')) {
 		respond(fd, 404, "Not the sign-in redirect.");
 	} else if (oauth_redirect_parse(target, state, r, &error) < 0) {
 		log_warn("redirect listener: %s", error);
