@@ -19,6 +19,7 @@
 
 #include "bearer_msg.h"
 #include "errorf.h"
+#include "json.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -170,19 +171,14 @@ static void copy_field(const cJSON *obj, const char *name, char *buf,
 
 int bearer_msg_error(const char *data, size_t len, struct bearer_error *err_r)
 {
-	char copy[CHALLENGE_MAX + 1];
+	const char *error;
 	cJSON *root;
 
 	memset(err_r, 0, sizeof(*err_r));
 	if (data == NULL || len == 0 || len > CHALLENGE_MAX)
 		return -1;
-	/* some servers end the JSON with a newline */
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	/* cJSON wants the terminating NUL inside the length it is given */
-	memcpy(copy, data, len);
-	copy[len] = '\0';
-	root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+	/* json_parse allows the newline some servers end the JSON with */
+	root = json_parse(data, len, &error);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return -1;

@@ -80,15 +80,18 @@ static int open_temp(const char *path, mode_t mode, char *tmp, size_t size)
 	return -1;
 }
 
-static int own_like(int fd, const char *dir)
+int safefile_own_like(int fd, const char *dir)
 {
-	struct stat st;
+	struct stat dst, fst;
 
-	if (stat(dir, &st) < 0)
+	if (stat(dir, &dst) < 0)
 		return -1;
 	if (geteuid() != 0)
 		return 0;
-	return fchown(fd, st.st_uid, st.st_gid);
+	if (fstat(fd, &fst) == 0 && fst.st_uid == dst.st_uid &&
+	    fst.st_gid == dst.st_gid)
+		return 0;
+	return fchown(fd, dst.st_uid, dst.st_gid);
 }
 
 int safefile_write(const char *path, const void *data, size_t len, mode_t mode,
@@ -104,7 +107,8 @@ int safefile_write(const char *path, const void *data, size_t len, mode_t mode,
 				  strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || (own_like_dir && own_like(fd, dir) < 0) ||
+	if (fchmod(fd, mode) < 0 ||
+	    (own_like_dir && safefile_own_like(fd, dir) < 0) ||
 	    fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);

@@ -7,6 +7,9 @@
 
 struct strbuf;
 
+/* safefile_own_like - as root, give fd the owner and group of dir (files
+ * in token_dir belong to whoever the MTA runs as); 0, or -1 */
+int safefile_own_like(int fd, const char *dir);
 /* safefile_write - replace path with data, atomically and durably: a
  * temp file in the same directory (O_EXCL, the given mode), write,
  * fsync, rename over path, fsync the directory.  With own_like_dir the

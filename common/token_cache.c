@@ -254,14 +254,9 @@ static void sleep_ms(long ms)
 static void own_like_dir(int fd, const char *path)
 {
 	char dir[PATH_MAX_LEN];
-	struct stat dst, fst;
 
-	if (geteuid() != 0)
-		return;
 	safefile_dirname(path, dir, sizeof(dir));
-	if (stat(dir, &dst) == 0 && fstat(fd, &fst) == 0 &&
-	    (fst.st_uid != dst.st_uid || fst.st_gid != dst.st_gid) &&
-	    fchown(fd, dst.st_uid, dst.st_gid) < 0)
+	if (safefile_own_like(fd, dir) < 0)
 		log_warn("chown %s: %s", path, strerror(errno));
 }
 
