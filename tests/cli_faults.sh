@@ -6,9 +6,11 @@
 . "${srcdir:-$(dirname "$0")}/lib.sh"
 t_init cli_faults
 mock_idp_start || exit 1
-# refresh_margin above the token lifetime: every use tries a refresh,
-# while the access token itself is still valid for an hour
-om_conf support global:refresh_margin=3650
+# refresh_margin (at most 1800) above the token lifetime (20 minutes
+# here): every use tries a refresh, while the access token itself is
+# still valid
+mock_ctl config '{"access_lifetime": 1200}' >/dev/null
+om_conf support global:refresh_margin=1800
 om_authorize support || { t_fail "authorize"; cat "$T/authorize.out"; t_done; }
 good=$(oauthmail token support 2>"$T/first.err")
 t_keep_log "$T/all.err"
