@@ -529,8 +529,8 @@ static int save_files(struct filing *f, const char **error_r)
 		return 0;
 	ticket_files_mark_inline(f->m);
 	if (ticket_files_save(f->q->files_root, "files", f->ticket, f->m,
-			      f->q->cfg->max_attachment_size, &f->created,
-			      error_r) < 0)
+			      f->dkey, f->q->cfg->max_attachment_size,
+			      &f->created, error_r) < 0)
 		return -1;
 	if (ticket_files_rewrite_html(f->m) < 0) {
 		*error_r = "out of memory rewriting cid: links";

@@ -91,7 +91,7 @@ static void test_save(void)
 	check_int("big is not", m->parts->next->next->inline_ref, 0);
 	snprintf(path, sizeof(path), "%s/files", dir);
 	check_int("save",
-		  ticket_files_save(path, "files", 123456, m, 20, &created,
+		  ticket_files_save(path, "files", 123456, m, "k", 20, &created,
 				    &error),
 		  0);
 	p = m->parts;
@@ -121,6 +121,57 @@ static void test_save(void)
 	testutil_rm_tree(dir);
 }
 
+/* A long ticket full of Outlook's image001.png: a taken name is never a
+ * delivery error, and the open() count stays small. */
+static void test_clash(void)
+{
+	static const char *const taken[] = {"one.png", "one-2.png", "one-3.png",
+					    "one-4.png"};
+	struct ticket_strv created = {NULL, 0};
+	char dir[] = "/tmp/test_ticket_files.XXXXXX", path[256];
+	struct ticket_mail *m = NULL;
+	const char *error = NULL;
+	size_t i;
+	FILE *fp;
+
+	check_true("mkdtemp", mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/files", dir);
+	mkdir(path, 0750);
+	snprintf(path, sizeof(path), "%s/files/7", dir);
+	mkdir(path, 0750);
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		snprintf(path, sizeof(path), "%s/files/7/%s", dir, taken[i]);
+		if ((fp = fopen(path, "w")) != NULL)
+			fclose(fp);
+	}
+	ticket_mail_parse_mem(related, strlen(related), 4096, &m, &error);
+	snprintf(path, sizeof(path), "%s/files", dir);
+	check_int("clash: saved",
+		  ticket_files_save(path, "files", 7, m, "0123abcdef99", 0,
+				    &created, &error),
+		  0);
+	check_str("clash: tagged", m->parts->path,
+		  "files/7/0123abcd-1-one.png");
+	check_str("clash: tagged 2", m->parts->next->path,
+		  "files/7/0123abcd-2-one.png");
+	ticket_mail_free(&m);
+	/* the same message again (a crash left its files): still saved */
+	ticket_mail_parse_mem(related, strlen(related), 4096, &m, &error);
+	snprintf(path, sizeof(path), "%s/files", dir);
+	check_int("clash again: saved",
+		  ticket_files_save(path, "files", 7, m, "0123abcdef99", 0,
+				    &created, &error),
+		  0);
+	check_true("clash again: random word",
+		   m->parts->path != NULL &&
+			   strncmp(m->parts->path, "files/7/0123abcd-1-", 19) ==
+				   0 &&
+			   strlen(m->parts->path) == 19 + 9 + 7);
+	ticket_strv_free(&created);
+	ticket_mail_free(&m);
+	testutil_rm_tree(dir);
+}
+
 static void test_save_error(void)
 {
 	struct ticket_strv created = {NULL, 0};
@@ -129,7 +180,7 @@ static void test_save_error(void)
 
 	ticket_mail_parse_mem(related, strlen(related), 4096, &m, &error);
 	check_int("unwritable root",
-		  ticket_files_save("/proc/no/such/dir", "files", 1, m, 0,
+		  ticket_files_save("/proc/no/such/dir", "files", 1, m, "k", 0,
 				    &created, &error),
 		  -1);
 	check_true("says why", error != NULL && strstr(error, "mkdir") != NULL);
@@ -140,6 +191,7 @@ int main(void)
 {
 	test_names();
 	test_save();
+	test_clash();
 	test_save_error();
 	g_mime_shutdown();
 	return test_done("test_ticket_files");
