@@ -19,6 +19,10 @@
  * max_attachment_size is not saved (the raw message in the Maildir
  * still has it).
  *
+ * The rewritten HTML may grow to max_text_size + its length + 64K; past
+ * that (thousands of cid: references) the HTML is stored as it came,
+ * with its cid: links: never a delivery error.
+ *
  * Failure modes: I/O errors return -1 with errno (ENOSPC, EIO) after
  * removing the half-written file; the caller undoes the rest.
  */
@@ -357,34 +361,48 @@ void ticket_files_mark_inline(struct ticket_mail *m)
 	}
 }
 
-int ticket_files_rewrite_html(struct ticket_mail *m)
+/* Append, telling the size cap (1) from a real allocation failure (-1). */
+static int put(struct strbuf *out, const char *data, size_t n)
 {
-	struct strbuf out;
-	const char *p, *end, *hit;
+	if (n > out->max || out->len > out->max - n)
+		return 1;
+	return strbuf_append(out, data, n);
+}
+
+static int rewrite_into(struct ticket_mail *m, struct strbuf *out)
+{
+	const char *p = m->html.data, *end = p + m->html.len, *hit;
 	struct ticket_part *part;
 	char id[512];
 	size_t n;
+	int r;
+
+	while ((hit = strcasestr(p, "cid:")) != NULL) {
+		n = cid_at(hit + 4, end, id, sizeof(id));
+		part = find_cid(m, id);
+		if ((r = put(out, p, (size_t)(hit - p))) != 0 ||
+		    (r = part && part->path
+				 ? put(out, part->path, strlen(part->path))
+				 : put(out, hit, 4 + n)) != 0)
+			return r;
+		p = hit + 4 + n;
+	}
+	return put(out, p, (size_t)(end - p));
+}
+
+int ticket_files_rewrite_html(struct ticket_mail *m)
+{
+	struct strbuf out;
+	int r;
 
 	if (m->html.len == 0 || strcasestr(m->html.data, "cid:") == NULL)
 		return 0;
 	strbuf_init(&out, m->html.max + m->html.len + 64 * 1024);
-	p = m->html.data;
-	end = p + m->html.len;
-	while ((hit = strcasestr(p, "cid:")) != NULL) {
-		n = cid_at(hit + 4, end, id, sizeof(id));
-		part = find_cid(m, id);
-		if (strbuf_append(&out, p, (size_t)(hit - p)) < 0 ||
-		    (part && part->path
-			     ? strbuf_append_str(&out, part->path)
-			     : strbuf_append(&out, hit, 4 + n)) < 0) {
-			strbuf_free(&out);
-			return -1;
-		}
-		p = hit + 4 + n;
-	}
-	if (strbuf_append(&out, p, (size_t)(end - p)) < 0) {
+	r = rewrite_into(m, &out);
+	if (r != 0) {
+		/* over the cap: the original HTML stays, links and all */
 		strbuf_free(&out);
-		return -1;
+		return r < 0 ? -1 : 0;
 	}
 	strbuf_free(&m->html);
 	m->html = out;

@@ -33,7 +33,8 @@ int ticket_files_save(const char *root, const char *rel, uint64_t ticket,
 void ticket_files_mark_inline(struct ticket_mail *mail);
 
 /* ticket_files_rewrite_html - point cid: references in mail->html at
- * the saved files' paths.  0, or -1 out of memory (html unchanged). */
+ * the saved files' paths.  0 (html unchanged when the rewritten HTML
+ * would pass its size cap), or -1 out of memory (html unchanged). */
 int ticket_files_rewrite_html(struct ticket_mail *mail);
 
 /* ticket_files_undo - remove the files listed in created */

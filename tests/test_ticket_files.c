@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "strbuf.h"
 #include "testlib.h"
 #include "ticket_files.h"
 #include "ticket_mail.h"
@@ -172,6 +173,43 @@ static void test_clash(void)
 	testutil_rm_tree(dir);
 }
 
+/* Thousands of cid: links to a long path: the HTML stays as it came
+ * (a cap, not an out-of-memory error that would retry forever). */
+static void test_rewrite_cap(void)
+{
+	struct ticket_mail *m = NULL;
+	const char *error = NULL;
+	struct strbuf msg;
+	char *before;
+	int i;
+
+	strbuf_init(&msg, 1 << 20);
+	strbuf_append_str(&msg, "From: a@b.example\nSubject: x\n"
+				"MIME-Version: 1.0\nContent-Type: "
+				"multipart/related; boundary=\"B\"\n\n"
+				"--B\nContent-Type: text/html\n\n");
+	for (i = 0; i < 500; i++)
+		strbuf_append_str(&msg, "<img src=cid:a>");
+	strbuf_append_str(&msg, "\n--B\nContent-Type: image/png\n"
+				"Content-ID: <a>\n\nx\n--B--\n");
+	check_int("cap: parse",
+		  ticket_mail_parse_mem(msg.data, msg.len, 8192, &m, &error),
+		  0);
+	strbuf_free(&msg);
+	m->parts->path = malloc(201);
+	memset(m->parts->path, 'p', 200);
+	m->parts->path[200] = '\0';
+	before = strdup(m->html.data);
+	check_int("cap: not an error", ticket_files_rewrite_html(m), 0);
+	check_str("cap: html as it came", m->html.data, before);
+	m->parts->path[20] = '\0';
+	check_int("cap: short path", ticket_files_rewrite_html(m), 0);
+	check_true("cap: short path rewritten",
+		   strstr(m->html.data, "cid:a") == NULL);
+	free(before);
+	ticket_mail_free(&m);
+}
+
 static void test_save_error(void)
 {
 	struct ticket_strv created = {NULL, 0};
@@ -192,6 +230,7 @@ int main(void)
 	test_names();
 	test_save();
 	test_clash();
+	test_rewrite_cap();
 	test_save_error();
 	g_mime_shutdown();
 	return test_done("test_ticket_files");
