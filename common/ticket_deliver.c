@@ -169,6 +169,52 @@ static char *make_prepend(const char *sender, const char *recipient)
 	return out;
 }
 
+enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
+					  const char *sender,
+					  const char *recipient,
+					  struct ticket_delivery *d,
+					  struct ticket_spool *sp,
+					  const char **error_r)
+{
+	char *prepend = make_prepend(sender, recipient);
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
+	if (prepend == NULL) {
+		*error_r = "out of memory";
+		return TICKET_ERR_TEMP;
+	}
+	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
+				   q->cfg->max_message_size, sp, error_r);
+	d->size = sp->size;
+	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
+		d->outcome = sp->too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
+	else if (r == 0 && (r = parse_spool(q, sp, d, error_r)) == 0)
+		d->outcome = TICKET_STORED;
+	free(prepend);
+	if (r < 0 || d->outcome != TICKET_STORED)
+		ticket_maildir_discard(sp);
+	if (r < 0)
+		ticket_delivery_done(d);
+	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+}
+
+enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
+					 struct ticket_delivery *d,
+					 struct ticket_spool *sp,
+					 const char **error_r)
+{
+	int existed;
+
+	if (ticket_maildir_commit(q->cfg->dir, sp, d->name, &existed, error_r) <
+	    0)
+		return TICKET_ERR_TEMP;
+	d->existed = existed;
+	ticket_maildir_discard(sp);
+	return TICKET_OK;
+}
+
 enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 					const char *sender,
 					const char *recipient,
@@ -176,30 +222,17 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 					const char **error_r)
 {
 	struct ticket_spool sp;
-	char *prepend = make_prepend(sender, recipient);
-	int existed, r;
+	enum ticket_status st;
 
-	memset(d, 0, sizeof(*d));
-	if (prepend == NULL) {
-		*error_r = "out of memory";
-		return TICKET_ERR_TEMP;
-	}
-	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
-				   q->cfg->max_message_size, &sp, error_r);
-	d->size = sp.size;
-	if (r == 0 && (sp.too_large || sp.size == strlen(prepend))) {
-		d->outcome = sp.too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
-	} else if (r == 0 && (r = parse_spool(q, &sp, d, error_r)) == 0) {
-		r = ticket_maildir_commit(q->cfg->dir, &sp, d->name, &existed,
-					  error_r);
-		d->outcome = TICKET_STORED;
-		d->existed = existed;
-	}
-	free(prepend);
+	st = ticket_deliver_receive(q, in_fd, sender, recipient, d, &sp,
+				    error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+		return st;
+	st = ticket_deliver_commit(q, d, &sp, error_r);
 	ticket_maildir_discard(&sp);
-	if (r < 0)
+	if (st != TICKET_OK)
 		ticket_delivery_done(d);
-	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+	return st;
 }
 
 enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,

@@ -155,6 +155,37 @@ t_grep "not sent" "$T/out" "says so"
 t_eq "$(newcount)" "$before" "no copy kept of an unsent reply"
 t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 1 "nothing recorded"
 sed -i "s|^sendmail = .*|sendmail = $srcdir/ticketq/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
+# the twin waits in tmp/ while sendmail runs (a crash or a concurrent
+# reindex --missing must not record an unsent reply); an index failure
+# after the send is a warning and exit 0: 4 would send it twice
+cat >"$T/break-index.py" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TRIGGER tq_test_fail BEFORE INSERT ON messages "
+	  "BEGIN SELECT RAISE(ABORT, 'test: the index fails'); END")
+c.commit()
+PY
+cat >"$T/peek-sendmail" <<SH
+#!/bin/sh
+ls "$Q/new" | wc -l | tr -d ' ' >"$T/peek.new"
+ls "$Q/tmp" | wc -l | tr -d ' ' >"$T/peek.tmp"
+"$PYTHON3" "$T/break-index.py" "$Q/tickets.db" || exit 1
+cat >"$T/sent.eml"
+SH
+chmod +x "$T/peek-sendmail"
+sed -i "s|^sendmail = .*|sendmail = $T/peek-sendmail|" "$Q/ticketq.conf"
+echo "Second answer." | tq reply "$A" >"$T/out" 2>"$T/err"
+t_eq $? 0 "sent, index fails: 0, never 'try again'"
+t_eq "$(cat "$T/peek.new")" "$before" "no copy in new/ while sendmail runs"
+t_eq "$(cat "$T/peek.tmp")" 1 "the copy waits in tmp/"
+t_grep "^sent <" "$T/out" "says it was sent"
+t_grep "reindex --missing" "$T/err" "warns how the index gets it"
+t_eq "$(newcount)" $((before + 1)) "the sent reply's copy is in new/"
+t_eq "$(ls "$Q/tmp" | wc -l | tr -d ' ')" 0 "tmp/ empty after"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER tq_test_fail"); c.commit()' "$Q/tickets.db"
+tq reindex --missing >/dev/null
+t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 2 "reindex --missing records it"
+sed -i "s|^sendmail = .*|sendmail = $srcdir/ticketq/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
 
 # --- reply --auto never answers a robot
 sed "s/@MID:A@/$(sed -n 's/^sent <\(.*\)>.*/\1/p' "$T/out" | head -1)/" "$C/038-auto-submitted-gmail.eml" |
