@@ -12,7 +12,8 @@
  * index is valid UTF-8 (ticket_mail cleans it), so cJSON output is too.
  *
  * `next` claims an event in one UPDATE ... RETURNING under BEGIN
- * IMMEDIATE: two consumers never get the same event.
+ * IMMEDIATE and reads it in the same transaction: two consumers never
+ * get the same event, and one that cannot be read stays unclaimed.
  */
 #include "oauthmail-config.h"
 
@@ -336,27 +337,18 @@ static int claim(struct ticket_store *st, const char *consumer,
 	return *event_r != 0;
 }
 
-int ticket_json_next(struct ticket_store *st, const char *consumer,
-		     cJSON **obj_r, const char **error_r)
+static int read_event(struct ticket_store *st, sqlite3_int64 event,
+		      cJSON **obj_r, const char **error_r)
 {
-	sqlite3_int64 event = 0;
-	sqlite3_stmt *stmt;
-	int r, rc;
-
-	if (ticket_store_begin(st, error_r) < 0)
-		return -1;
-	r = claim(st, consumer, &event, error_r);
-	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
-		ticket_store_rollback(st);
-		return r < 0 ? -1 : (r == 0 ? 0 : -1);
-	}
-	stmt = prepare(
+	sqlite3_stmt *stmt = prepare(
 		st,
 		"SELECT e.id, e.type, e.ticket, e.auto_answer, "
 		"m.message_id, m.kind, m.from_addr, m.subject, e.created "
 		"FROM events e JOIN messages m ON m.id = e.message "
 		"WHERE e.id = ?",
 		error_r);
+	int rc;
+
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, event);
@@ -364,5 +356,28 @@ int ticket_json_next(struct ticket_store *st, const char *consumer,
 	if (rc == SQLITE_ROW)
 		*obj_r = event_row(stmt);
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : sql_fail(st, error_r);
+	return rc == SQLITE_ROW ? 0 : sql_fail(st, error_r);
+}
+
+/* Claim and read in one transaction: an event whose row cannot be read
+ * stays unclaimed for the next try. */
+int ticket_json_next(struct ticket_store *st, const char *consumer,
+		     cJSON **obj_r, const char **error_r)
+{
+	sqlite3_int64 event = 0;
+	cJSON *obj = NULL;
+	int r;
+
+	if (ticket_store_begin(st, error_r) < 0)
+		return -1;
+	r = claim(st, consumer, &event, error_r);
+	if (r > 0 && read_event(st, event, &obj, error_r) < 0)
+		r = -1;
+	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
+		ticket_store_rollback(st);
+		cJSON_Delete(obj);
+		return r == 0 ? 0 : -1;
+	}
+	*obj_r = obj;
+	return 1;
 }

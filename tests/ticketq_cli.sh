@@ -110,7 +110,13 @@ t_grep "^--- 1\. customer" "$T/out" "show text"
 tq frobnicate >/dev/null 2>&1
 t_eq $? 1 "unknown command: 1"
 
-# --- next: each event once, in order
+# --- next: each event once, in order; an event that cannot be read
+# (here: its messages table gone) stays unclaimed
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages RENAME TO messages_away"); c.commit()' "$Q/tickets.db"
+tq next --json --consumer lost >/dev/null 2>&1
+t_eq $? 4 "next, event unreadable: 4"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages_away RENAME TO messages"); c.commit()' "$Q/tickets.db"
+t_eq "$(rows "SELECT count(*) FROM events WHERE claimed IS NOT NULL")" 0 "and not claimed"
 tq next --json --consumer one >"$T/ev1"
 t_eq $? 0 "next"
 tq next --json --consumer two >"$T/ev2"
