@@ -4,7 +4,8 @@
  * Every non-body part of a filed message is saved under
  * files/<ticket>/ so help-desk front ends can serve it; inline images
  * (parts whose Content-ID the HTML references as cid:) are saved the
- * same way and the stored HTML is rewritten to point at them.
+ * same way and the stored HTML is rewritten to point at them (the path
+ * %-encoded there; the JSON has it as it is).
  *
  * Names come from the sender and are hostile until cleaned: only the
  * last path component is kept, control bytes and separators become
@@ -369,6 +370,20 @@ static int put(struct strbuf *out, const char *data, size_t n)
 	return strbuf_append(out, data, n);
 }
 
+/* A saved file's path as a URL in an HTML attribute: %-encoded, so
+ * quotes, blanks, '#', '%' and '&' in a name break nothing. */
+static int put_url(struct strbuf *out, const char *path)
+{
+	char *url = g_uri_escape_string(path, "/", FALSE);
+	int r;
+
+	if (url == NULL)
+		return -1;
+	r = put(out, url, strlen(url));
+	g_free(url);
+	return r;
+}
+
 static int rewrite_into(struct ticket_mail *m, struct strbuf *out)
 {
 	const char *p = m->html.data, *end = p + m->html.len, *hit;
@@ -381,9 +396,8 @@ static int rewrite_into(struct ticket_mail *m, struct strbuf *out)
 		n = cid_at(hit + 4, end, id, sizeof(id));
 		part = find_cid(m, id);
 		if ((r = put(out, p, (size_t)(hit - p))) != 0 ||
-		    (r = part && part->path
-				 ? put(out, part->path, strlen(part->path))
-				 : put(out, hit, 4 + n)) != 0)
+		    (r = part && part->path ? put_url(out, part->path)
+					    : put(out, hit, 4 + n)) != 0)
 			return r;
 		p = hit + 4 + n;
 	}

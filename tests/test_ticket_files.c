@@ -210,6 +210,30 @@ static void test_rewrite_cap(void)
 	ticket_mail_free(&m);
 }
 
+/* A name with quotes, blanks, '#', '%' and '&' is %-encoded in the
+ * HTML attribute; the part's path (for the JSON) stays as it is. */
+static void test_rewrite_escape(void)
+{
+	static const char text[] =
+		"From: a@b.example\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/related; boundary=B\n\n"
+		"--B\nContent-Type: text/html\n\n<img src=\"cid:a\">\n"
+		"--B\nContent-Type: image/png\nContent-ID: <a>\n\nx\n--B--\n";
+	static const char raw[] = "files/1/it's a \"#1\" 50% & more.png";
+	struct ticket_mail *m = NULL;
+	const char *error = NULL;
+
+	ticket_mail_parse_mem(text, strlen(text), 4096, &m, &error);
+	m->parts->path = strdup(raw);
+	check_int("escape: rewrite", ticket_files_rewrite_html(m), 0);
+	check_true("escape: %-encoded",
+		   strstr(m->html.data,
+			  "src=\"files/1/it%27s%20a%20%22%231%22%2050%25%20%26"
+			  "%20more.png\"") != NULL);
+	check_str("escape: path as it is", m->parts->path, raw);
+	ticket_mail_free(&m);
+}
+
 static void test_save_error(void)
 {
 	struct ticket_strv created = {NULL, 0};
@@ -231,6 +255,7 @@ int main(void)
 	test_save();
 	test_clash();
 	test_rewrite_cap();
+	test_rewrite_escape();
 	test_save_error();
 	g_mime_shutdown();
 	return test_done("test_ticket_files");
