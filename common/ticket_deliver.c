@@ -54,6 +54,7 @@
 
 #define NUMBER_TRIES 200
 #define ADDR_PRINT_MAX 200
+#define ADDR_MAX 320 /* an addr-spec: 64 + 1 + 255 */
 
 struct filing {
 	struct ticket_queue *q;
@@ -364,24 +365,35 @@ static int find_thread(struct filing *f, const char **error_r)
 	return r;
 }
 
-static const char *requester(struct filing *f)
+/* From, else Reply-To, else the Return-Path's address (without its
+ * angle brackets, lower-case like the others), else "unknown". */
+static const char *requester(struct filing *f, char *buf, size_t size)
 {
 	const char *rp;
+	size_t i, n;
 
 	if (f->m->from_addr != NULL && f->m->from_addr[0] != '\0')
 		return f->m->from_addr;
 	if (f->m->reply_to != NULL && f->m->reply_to[0] != '\0')
 		return f->m->reply_to;
 	rp = ticket_mail_header(f->m, "Return-Path");
-	if (rp != NULL && strlen(rp) > 2)
-		return rp;
-	return "unknown";
+	if (rp == NULL)
+		return "unknown";
+	rp += strspn(rp, " \t<");
+	n = strcspn(rp, "> \t");
+	if (n == 0 || n >= size)
+		return "unknown";
+	for (i = 0; i < n; i++)
+		buf[i] = g_ascii_tolower(rp[i]);
+	buf[n] = '\0';
+	return buf;
 }
 
 static int new_ticket(struct filing *f, const char **error_r)
 {
 	struct ticket_store *st = f->q->store;
 	const char *subject = f->m->subject[0] ? f->m->subject : "(no subject)";
+	char who[ADDR_MAX];
 	unsigned int i;
 	uint64_t t;
 	int r;
@@ -401,7 +413,7 @@ static int new_ticket(struct filing *f, const char **error_r)
 	f->ticket = t;
 	f->d->new_ticket = 1;
 	if (ticket_store_create_ticket(
-		    st, t, subject, requester(f), f->arrived,
+		    st, t, subject, requester(f, who, sizeof(who)), f->arrived,
 		    (f->m->flags & TICKET_FLAG_UNPARSED) ? "unparsed" : "",
 		    error_r) < 0)
 		return store_fail(f);
@@ -460,11 +472,12 @@ static int add_one(struct filing *f, const char *addr, const char **error_r)
 static int add_participants(struct filing *f, const char **error_r)
 {
 	struct ticket_mail *m = f->m;
+	char who[ADDR_MAX];
 	size_t i;
 
 	if (m->kind != TICKET_KIND_CUSTOMER)
 		return 0;
-	if (add_one(f, requester(f), error_r) < 0 ||
+	if (add_one(f, requester(f, who, sizeof(who)), error_r) < 0 ||
 	    add_one(f, m->reply_to, error_r) < 0)
 		return -1;
 	for (i = 0; i < m->to.n; i++)
