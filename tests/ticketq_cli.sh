@@ -55,6 +55,16 @@ t_eq $? 75 "bad deliver options: 75, never a bounce"
 t_grep "^4\.3\.5 " "$T/out" "with 4.3.5"
 ticketq --bogus deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>/dev/null
 t_eq $? 75 "bad global options before deliver: 75"
+# --help on an MTA's command line must not drop the mail with exit 0
+tq deliver --help <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "deliver --help: 75, the mail stays queued"
+t_grep "^4\.3\.5 " "$T/out" "deliver --help: with 4.3.5"
+t_grep "^usage: ticketq deliver" "$T/err" "deliver --help: usage on stderr"
+ticketq --help deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "--help before deliver: 75"
+t_eq "$(newcount)" 1 "nothing stored by --help"
+tq list --help >/dev/null
+t_eq $? 0 "list --help: 0"
 
 # --- the index fails after the Maildir copy: 75, and the retry finds
 # the copy instead of making a second one
