@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errorf.h"
 #include "ticket_json.h"
 #include "ticket_mail.h"
 #include "ticket_store.h"
@@ -36,9 +35,7 @@ void ticket_json_time(time_t t, char *buf, size_t size)
 
 static int sql_fail(struct ticket_store *st, const char **error_r)
 {
-	*error_r =
-		errorf("tickets.db: %s", sqlite3_errmsg(ticket_store_db(st)));
-	return -1;
+	return ticket_store_sql_fail(st, error_r);
 }
 
 static sqlite3_stmt *prepare(struct ticket_store *st, const char *sql,

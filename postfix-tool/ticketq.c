@@ -23,6 +23,7 @@
 #include "log.h"
 #include "ticket_id.h"
 #include "ticket_queue.h"
+#include "ticket_store.h"
 #include "ticketq.h"
 
 #define DEFAULT_QUEUE "/var/spool/ticketq"
@@ -81,6 +82,11 @@ int tq_exit_for(enum ticket_status st)
 	default:
 		return TQ_QUEUE;
 	}
+}
+
+int tq_store_exit(const struct ticket_queue *q)
+{
+	return ticket_store_temp_failure(q->store) ? TQ_TEMP : TQ_QUEUE;
 }
 
 int tq_drop_privileges(const char *dir)

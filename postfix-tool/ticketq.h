@@ -53,6 +53,10 @@ int tq_open_as(struct tq_cli *cli, enum ticket_lock lock, int with_index,
 /* tq_exit_for - the exit code for a queue status */
 int tq_exit_for(enum ticket_status st);
 
+/* tq_store_exit - the exit code after a failed index query: TQ_TEMP
+ * when it was transient (busy, locked, disk full), else TQ_QUEUE */
+int tq_store_exit(const struct ticket_queue *q);
+
 /* tq_ticket_arg - parse a ticket number operand; -1 after printing */
 int tq_ticket_arg(const char *arg, uint64_t *ticket_r);
 

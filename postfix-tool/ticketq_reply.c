@@ -270,7 +270,7 @@ static int load_ticket(struct ticket_queue *q, uint64_t id,
 		log_error("%s", error);
 	else if (r == 0)
 		log_error("no ticket %llu", (unsigned long long)id);
-	return r < 0 ? TQ_QUEUE : r == 0 ? TQ_NOTFOUND : TQ_OK;
+	return r < 0 ? tq_store_exit(q) : r == 0 ? TQ_NOTFOUND : TQ_OK;
 }
 
 int tq_reply(struct tq_cli *cli)

@@ -111,8 +111,9 @@ int tq_list(struct tq_cli *cli)
 		return rc;
 	if (ticket_json_list(q->store, o.status, &arr, &error) < 0) {
 		log_error("%s", error);
+		rc = tq_store_exit(q);
 		ticket_queue_close(&q);
-		return TQ_QUEUE;
+		return rc;
 	}
 	if (o.json) {
 		rc = print_json(arr);
@@ -197,9 +198,10 @@ int tq_show(struct tq_cli *cli)
 	if ((rc = tq_open(cli, &q)) != TQ_OK)
 		return rc;
 	r = ticket_json_ticket(q->store, id, 1, &obj, &error);
-	if (r < 0)
+	if (r < 0) {
 		log_error("%s", error);
-	else if (r == 0)
+		rc = tq_store_exit(q);
+	} else if (r == 0)
 		log_error("no ticket %llu", (unsigned long long)id);
 	else if (o.json)
 		rc = print_json(obj);
@@ -207,7 +209,7 @@ int tq_show(struct tq_cli *cli)
 		print_ticket(obj);
 	cJSON_Delete(obj);
 	ticket_queue_close(&q);
-	return r < 0 ? TQ_QUEUE : r == 0 ? TQ_NOTFOUND : rc;
+	return r == 0 ? TQ_NOTFOUND : rc;
 }
 
 static void print_event(const cJSON *e)
