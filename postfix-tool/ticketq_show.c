@@ -91,6 +91,18 @@ static void print_row(const cJSON *t)
 	putchar('\n');
 }
 
+/* Options, no operands, the queue open: TQ_OK, or the exit code. */
+static int start(struct tq_cli *cli, const char *usage_text,
+		 struct show_opts *o, struct ticket_queue **q_r)
+{
+	if (tq_operands(cli,
+			tq_parse_options(cli, usage_text, show_longopts,
+					 show_opt, o),
+			0, usage_text) < 0)
+		return TQ_USAGE;
+	return tq_open(cli, q_r);
+}
+
 int tq_list(struct tq_cli *cli)
 {
 	struct show_opts o = {0, NULL, NULL};
@@ -102,12 +114,7 @@ int tq_list(struct tq_cli *cli)
 
 	static const char usage_text[] = "list [--status S] [--json]";
 
-	if (tq_operands(cli,
-			tq_parse_options(cli, usage_text, show_longopts,
-					 show_opt, &o),
-			0, usage_text) < 0)
-		return TQ_USAGE;
-	if ((rc = tq_open(cli, &q)) != TQ_OK)
+	if ((rc = start(cli, usage_text, &o, &q)) != TQ_OK)
 		return rc;
 	if (ticket_json_list(q->store, o.status, &arr, &error) < 0) {
 		log_error("%s", error);
@@ -238,12 +245,7 @@ int tq_next(struct tq_cli *cli)
 
 	static const char usage_text[] = "next [--json] [--consumer NAME]";
 
-	if (tq_operands(cli,
-			tq_parse_options(cli, usage_text, show_longopts,
-					 show_opt, &o),
-			0, usage_text) < 0)
-		return TQ_USAGE;
-	if ((rc = tq_open(cli, &q)) != TQ_OK)
+	if ((rc = start(cli, usage_text, &o, &q)) != TQ_OK)
 		return rc;
 	snprintf(who, sizeof(who), "%s", o.consumer ? o.consumer : "");
 	if (o.consumer == NULL)
