@@ -8,7 +8,8 @@
  * that signs our Message-IDs (so a forged one is recognised).
  *
  * Rules: the INI dialect of common/ini.c; every key is known, unknown
- * or repeated keys are FILE:LINE errors.  `init` creates missing parts
+ * or repeated keys are FILE:LINE errors; the timeouts are capped so a
+ * delivery ends well before the MTA's time limit kills it.  `init` creates missing parts
  * and never overwrites an existing config; the key comes from the
  * kernel's CSPRNG (getrandom).  The config is written 0640 (it holds the HMAC key:
  * readable by the queue's group, the help desk, never by others),
@@ -32,6 +33,15 @@
 #include "strbuf.h"
 #include "ticket_config.h"
 #include "ticket_id.h"
+
+/* A delivery may wait for the queue lock once and for the index a few
+ * times (open, BEGIN, COMMIT): with these caps it still ends well
+ * within Postfix's command_time_limit (1000 s), which would kill it and
+ * bounce the mail (5.3.0). */
+#define BUSY_TIMEOUT_MAX 120
+#define LOCK_TIMEOUT_MAX 300
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 #define CONFIG_MAX (64 * 1024)
 #define DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -i"
@@ -120,7 +130,7 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_seconds(const char *s, int *out)
+static int parse_seconds(const char *s, long max, int *out)
 {
 	char *end;
 	long v;
@@ -129,7 +139,7 @@ static int parse_seconds(const char *s, int *out)
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 3600)
+	if (errno != 0 || *end != '\0' || v < 1 || v > max)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -229,11 +239,13 @@ static int set_value_why(struct ticket_config *cfg, enum key_id id,
 			   : id == K_MAX_ATTACHMENT ? &cfg->max_attachment_size
 						    : &cfg->max_text_size);
 	case K_BUSY_TIMEOUT:
+		*why = "busy_timeout: want seconds, 1 to " STR(
+			BUSY_TIMEOUT_MAX);
+		return parse_seconds(v, BUSY_TIMEOUT_MAX, &cfg->busy_timeout);
 	case K_LOCK_TIMEOUT:
-		*why = "timeout: want seconds, 1 to 3600";
-		return parse_seconds(v, id == K_BUSY_TIMEOUT
-						? &cfg->busy_timeout
-						: &cfg->lock_timeout);
+		*why = "lock_timeout: want seconds, 1 to " STR(
+			LOCK_TIMEOUT_MAX);
+		return parse_seconds(v, LOCK_TIMEOUT_MAX, &cfg->lock_timeout);
 	default:
 		return -1;
 	}

@@ -54,6 +54,7 @@
 
 #define NUMBER_TRIES 200
 #define ADDR_PRINT_MAX 200
+#define ADDR_MAX 320 /* an addr-spec: 64 + 1 + 255 */
 
 struct filing {
 	struct ticket_queue *q;
@@ -169,6 +170,52 @@ static char *make_prepend(const char *sender, const char *recipient)
 	return out;
 }
 
+enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
+					  const char *sender,
+					  const char *recipient,
+					  struct ticket_delivery *d,
+					  struct ticket_spool *sp,
+					  const char **error_r)
+{
+	char *prepend = make_prepend(sender, recipient);
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
+	if (prepend == NULL) {
+		*error_r = "out of memory";
+		return TICKET_ERR_TEMP;
+	}
+	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
+				   q->cfg->max_message_size, sp, error_r);
+	d->size = sp->size;
+	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
+		d->outcome = sp->too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
+	else if (r == 0 && (r = parse_spool(q, sp, d, error_r)) == 0)
+		d->outcome = TICKET_STORED;
+	free(prepend);
+	if (r < 0 || d->outcome != TICKET_STORED)
+		ticket_maildir_discard(sp);
+	if (r < 0)
+		ticket_delivery_done(d);
+	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+}
+
+enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
+					 struct ticket_delivery *d,
+					 struct ticket_spool *sp,
+					 const char **error_r)
+{
+	int existed;
+
+	if (ticket_maildir_commit(q->cfg->dir, sp, d->name, &existed, error_r) <
+	    0)
+		return TICKET_ERR_TEMP;
+	d->existed = existed;
+	ticket_maildir_discard(sp);
+	return TICKET_OK;
+}
+
 enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 					const char *sender,
 					const char *recipient,
@@ -176,30 +223,17 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 					const char **error_r)
 {
 	struct ticket_spool sp;
-	char *prepend = make_prepend(sender, recipient);
-	int existed, r;
+	enum ticket_status st;
 
-	memset(d, 0, sizeof(*d));
-	if (prepend == NULL) {
-		*error_r = "out of memory";
-		return TICKET_ERR_TEMP;
-	}
-	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
-				   q->cfg->max_message_size, &sp, error_r);
-	d->size = sp.size;
-	if (r == 0 && (sp.too_large || sp.size == strlen(prepend))) {
-		d->outcome = sp.too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
-	} else if (r == 0 && (r = parse_spool(q, &sp, d, error_r)) == 0) {
-		r = ticket_maildir_commit(q->cfg->dir, &sp, d->name, &existed,
-					  error_r);
-		d->outcome = TICKET_STORED;
-		d->existed = existed;
-	}
-	free(prepend);
+	st = ticket_deliver_receive(q, in_fd, sender, recipient, d, &sp,
+				    error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+		return st;
+	st = ticket_deliver_commit(q, d, &sp, error_r);
 	ticket_maildir_discard(&sp);
-	if (r < 0)
+	if (st != TICKET_OK)
 		ticket_delivery_done(d);
-	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+	return st;
 }
 
 enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
@@ -331,24 +365,35 @@ static int find_thread(struct filing *f, const char **error_r)
 	return r;
 }
 
-static const char *requester(struct filing *f)
+/* From, else Reply-To, else the Return-Path's address (without its
+ * angle brackets, lower-case like the others), else "unknown". */
+static const char *requester(struct filing *f, char *buf, size_t size)
 {
 	const char *rp;
+	size_t i, n;
 
 	if (f->m->from_addr != NULL && f->m->from_addr[0] != '\0')
 		return f->m->from_addr;
 	if (f->m->reply_to != NULL && f->m->reply_to[0] != '\0')
 		return f->m->reply_to;
 	rp = ticket_mail_header(f->m, "Return-Path");
-	if (rp != NULL && strlen(rp) > 2)
-		return rp;
-	return "unknown";
+	if (rp == NULL)
+		return "unknown";
+	rp += strspn(rp, " \t<");
+	n = strcspn(rp, "> \t");
+	if (n == 0 || n >= size)
+		return "unknown";
+	for (i = 0; i < n; i++)
+		buf[i] = g_ascii_tolower(rp[i]);
+	buf[n] = '\0';
+	return buf;
 }
 
 static int new_ticket(struct filing *f, const char **error_r)
 {
 	struct ticket_store *st = f->q->store;
 	const char *subject = f->m->subject[0] ? f->m->subject : "(no subject)";
+	char who[ADDR_MAX];
 	unsigned int i;
 	uint64_t t;
 	int r;
@@ -368,7 +413,7 @@ static int new_ticket(struct filing *f, const char **error_r)
 	f->ticket = t;
 	f->d->new_ticket = 1;
 	if (ticket_store_create_ticket(
-		    st, t, subject, requester(f), f->arrived,
+		    st, t, subject, requester(f, who, sizeof(who)), f->arrived,
 		    (f->m->flags & TICKET_FLAG_UNPARSED) ? "unparsed" : "",
 		    error_r) < 0)
 		return store_fail(f);
@@ -427,11 +472,12 @@ static int add_one(struct filing *f, const char *addr, const char **error_r)
 static int add_participants(struct filing *f, const char **error_r)
 {
 	struct ticket_mail *m = f->m;
+	char who[ADDR_MAX];
 	size_t i;
 
 	if (m->kind != TICKET_KIND_CUSTOMER)
 		return 0;
-	if (add_one(f, requester(f), error_r) < 0 ||
+	if (add_one(f, requester(f, who, sizeof(who)), error_r) < 0 ||
 	    add_one(f, m->reply_to, error_r) < 0)
 		return -1;
 	for (i = 0; i < m->to.n; i++)
@@ -529,8 +575,8 @@ static int save_files(struct filing *f, const char **error_r)
 		return 0;
 	ticket_files_mark_inline(f->m);
 	if (ticket_files_save(f->q->files_root, "files", f->ticket, f->m,
-			      f->q->cfg->max_attachment_size, &f->created,
-			      error_r) < 0)
+			      f->dkey, f->q->cfg->max_attachment_size,
+			      &f->created, error_r) < 0)
 		return -1;
 	if (ticket_files_rewrite_html(f->m) < 0) {
 		*error_r = "out of memory rewriting cid: links";

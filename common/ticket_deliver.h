@@ -7,6 +7,8 @@
 #include "ticket_mail.h"
 #include "ticket_queue.h"
 
+struct ticket_spool;
+
 #define TICKET_LOOP_HEADER "X-Ticketq-Loop"
 #define TICKET_SENT_HEADER "X-Ticketq-Sent"
 #define TICKET_NOTE_HEADER "X-Ticketq-Note"
@@ -53,6 +55,25 @@ enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
 					const char *recipient,
 					struct ticket_delivery *d,
 					const char **error_r);
+
+/* ticket_deliver_receive - the spool step in two: first the raw copy
+ * durable in DIR/tmp (sp->tmp_path) and parsed, d->name set; outcome
+ * TICKET_STORED means it waits there for ticket_deliver_commit (or
+ * ticket_maildir_discard).  Used for our replies, which go to new/
+ * only once sent. */
+enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
+					  const char *sender,
+					  const char *recipient,
+					  struct ticket_delivery *d,
+					  struct ticket_spool *sp,
+					  const char **error_r);
+
+/* ticket_deliver_commit - then link it into new/ (d->existed) and
+ * free sp; on failure the copy stays in tmp/ (sp->tmp_path) */
+enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
+					 struct ticket_delivery *d,
+					 struct ticket_spool *sp,
+					 const char **error_r);
 
 /* ticket_deliver_file - index one message already in the Maildir
  * (path, Maildir name); used by deliver, reindex and retries.  The

@@ -4,15 +4,25 @@
  * Every non-body part of a filed message is saved under
  * files/<ticket>/ so help-desk front ends can serve it; inline images
  * (parts whose Content-ID the HTML references as cid:) are saved the
- * same way and the stored HTML is rewritten to point at them.
+ * same way and the stored HTML is rewritten to point at them (the path
+ * %-encoded there; the JSON has it as it is).
  *
  * Names come from the sender and are hostile until cleaned: only the
  * last path component is kept, control bytes and separators become
  * '_', leading dots, dashes and blanks go, the UTF-8 is repaired, the
  * length is capped (keeping the extension), and files are created
  * O_EXCL|O_NOFOLLOW so an existing file is never replaced: a clash
- * becomes name-2.ext.  A part over max_attachment_size is not saved
- * (the raw message in the Maildir still has it).
+ * becomes name-2.ext, up to name-4.ext; past that (Outlook names every
+ * signature logo image001.png) the name is made unique per message and
+ * part, TAG-N-name.ext with TAG from the dedup key, then with a random
+ * word added, so a taken name is never a delivery error and a delivery
+ * makes a handful of open() calls at most.  A part over
+ * max_attachment_size is not saved (the raw message in the Maildir
+ * still has it).
+ *
+ * The rewritten HTML may grow to max_text_size + its length + 64K; past
+ * that (thousands of cid: references) the HTML is stored as it came,
+ * with its cid: links: never a delivery error.
  *
  * Failure modes: I/O errors return -1 with errno (ENOSPC, EIO) after
  * removing the half-written file; the caller undoes the rest.
@@ -35,7 +45,8 @@
 #include "ticket_files.h"
 #include "ticket_mail.h"
 
-#define UNIQUE_TRIES 1000
+#define NAME_TRIES 4   /* name.ext, name-2.ext ... name-4.ext */
+#define TAGGED_TRIES 4 /* TAG-N-name.ext, then TAG-N-RANDOM-name.ext */
 
 static const struct {
 	const char *type;
@@ -171,24 +182,42 @@ static void part_name(const struct ticket_part *p, unsigned int index,
 	ticket_files_safe_name(raw, ext + 1, out, size);
 }
 
-/* Create dir/name, or dir/stem-N.ext when taken. */
-static int open_unique(const char *dir, const char *name, char *path,
-		       size_t psize, char *final, size_t fsize)
+static int open_excl(const char *dir, const char *final, char *path,
+		     size_t psize)
+{
+	snprintf(path, psize, "%s/%s", dir, final);
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0640);
+}
+
+/* Create dir/name, or dir/stem-N.ext when taken, or a name unique to
+ * this message's part (tag and index) when those are taken too. */
+static int open_unique(const char *dir, const char *name, const char *tag,
+		       unsigned int index, char *path, size_t psize,
+		       char *final, size_t fsize)
 {
 	const char *dot = strrchr(name, '.');
 	int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
 	const char *ext = name + stem;
 	int i, fd;
 
-	for (i = 1; i <= UNIQUE_TRIES; i++) {
+	for (i = 1; i <= NAME_TRIES; i++) {
 		if (i == 1)
 			snprintf(final, fsize, "%s", name);
 		else
 			snprintf(final, fsize, "%.*s-%d%s", stem, name, i, ext);
-		snprintf(path, psize, "%s/%s", dir, final);
-		fd = open(path,
-			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			  0640);
+		fd = open_excl(dir, final, path, psize);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	tag = tag != NULL && tag[0] != '\0' ? tag : "msg";
+	for (i = 0; i < TAGGED_TRIES; i++) {
+		if (i == 0)
+			snprintf(final, fsize, "%.8s-%u-%s", tag, index, name);
+		else
+			snprintf(final, fsize, "%.8s-%u-%08x-%s", tag, index,
+				 (unsigned int)g_random_int(), name);
+		fd = open_excl(dir, final, path, psize);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -207,15 +236,17 @@ static int make_dirs(const char *root, const char *dir, const char **error_r)
 }
 
 static int save_part(const char *dir, const char *rel, uint64_t ticket,
-		     struct ticket_part *p, unsigned int index, uint64_t max,
-		     struct ticket_strv *created, const char **error_r)
+		     const char *tag, struct ticket_part *p, unsigned int index,
+		     uint64_t max, struct ticket_strv *created,
+		     const char **error_r)
 {
-	char name[TICKET_FILE_NAME_MAX + 16], final[TICKET_FILE_NAME_MAX + 32];
+	char name[TICKET_FILE_NAME_MAX + 16], final[TICKET_FILE_NAME_MAX + 64];
 	char path[4096 + 256];
 	int fd, r, saved;
 
 	part_name(p, index, name, sizeof(name));
-	fd = open_unique(dir, name, path, sizeof(path), final, sizeof(final));
+	fd = open_unique(dir, name, tag, index, path, sizeof(path), final,
+			 sizeof(final));
 	if (fd < 0) {
 		*error_r =
 			errorf("create %s/%s: %s", dir, name, strerror(errno));
@@ -248,7 +279,7 @@ static int save_part(const char *dir, const char *rel, uint64_t ticket,
 }
 
 int ticket_files_save(const char *root, const char *rel, uint64_t ticket,
-		      struct ticket_mail *m, uint64_t max,
+		      struct ticket_mail *m, const char *tag, uint64_t max,
 		      struct ticket_strv *created, const char **error_r)
 {
 	struct ticket_part *p;
@@ -261,8 +292,8 @@ int ticket_files_save(const char *root, const char *rel, uint64_t ticket,
 	if (make_dirs(root, dir, error_r) < 0)
 		return -1;
 	for (p = m->parts; p != NULL; p = p->next)
-		if (save_part(dir, rel, ticket, p, ++i, max, created, error_r) <
-		    0)
+		if (save_part(dir, rel, ticket, tag, p, ++i, max, created,
+			      error_r) < 0)
 			return -1;
 	return 0;
 }
@@ -331,34 +362,61 @@ void ticket_files_mark_inline(struct ticket_mail *m)
 	}
 }
 
-int ticket_files_rewrite_html(struct ticket_mail *m)
+/* Append, telling the size cap (1) from a real allocation failure (-1). */
+static int put(struct strbuf *out, const char *data, size_t n)
 {
-	struct strbuf out;
-	const char *p, *end, *hit;
+	if (n > out->max || out->len > out->max - n)
+		return 1;
+	return strbuf_append(out, data, n);
+}
+
+/* A saved file's path as a URL in an HTML attribute: %-encoded, so
+ * quotes, blanks, '#', '%' and '&' in a name break nothing. */
+static int put_url(struct strbuf *out, const char *path)
+{
+	char *url = g_uri_escape_string(path, "/", FALSE);
+	int r;
+
+	if (url == NULL)
+		return -1;
+	r = put(out, url, strlen(url));
+	g_free(url);
+	return r;
+}
+
+static int rewrite_into(struct ticket_mail *m, struct strbuf *out)
+{
+	const char *p = m->html.data, *end = p + m->html.len, *hit;
 	struct ticket_part *part;
 	char id[512];
 	size_t n;
+	int r;
+
+	while ((hit = strcasestr(p, "cid:")) != NULL) {
+		n = cid_at(hit + 4, end, id, sizeof(id));
+		part = find_cid(m, id);
+		if ((r = put(out, p, (size_t)(hit - p))) != 0 ||
+		    (r = part && part->path ? put_url(out, part->path)
+					    : put(out, hit, 4 + n)) != 0)
+			return r;
+		p = hit + 4 + n;
+	}
+	return put(out, p, (size_t)(end - p));
+}
+
+int ticket_files_rewrite_html(struct ticket_mail *m)
+{
+	struct strbuf out;
+	int r;
 
 	if (m->html.len == 0 || strcasestr(m->html.data, "cid:") == NULL)
 		return 0;
 	strbuf_init(&out, m->html.max + m->html.len + 64 * 1024);
-	p = m->html.data;
-	end = p + m->html.len;
-	while ((hit = strcasestr(p, "cid:")) != NULL) {
-		n = cid_at(hit + 4, end, id, sizeof(id));
-		part = find_cid(m, id);
-		if (strbuf_append(&out, p, (size_t)(hit - p)) < 0 ||
-		    (part && part->path
-			     ? strbuf_append_str(&out, part->path)
-			     : strbuf_append(&out, hit, 4 + n)) < 0) {
-			strbuf_free(&out);
-			return -1;
-		}
-		p = hit + 4 + n;
-	}
-	if (strbuf_append(&out, p, (size_t)(end - p)) < 0) {
+	r = rewrite_into(m, &out);
+	if (r != 0) {
+		/* over the cap: the original HTML stays, links and all */
 		strbuf_free(&out);
-		return -1;
+		return r < 0 ? -1 : 0;
 	}
 	strbuf_free(&m->html);
 	m->html = out;

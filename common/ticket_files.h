@@ -18,12 +18,14 @@ void ticket_files_safe_name(const char *name, const char *ext, char *out,
 			    size_t size);
 
 /* ticket_files_save - save every attachment part of mail under
- * root/<ticket>/ with a unique safe name (O_EXCL), set each part's path
- * to "<rel>/<ticket>/<name>" and its size; parts over max bytes
+ * root/<ticket>/ with a unique safe name (O_EXCL; when the name and
+ * name-2 ... name-4 are taken, "<tag>-<part>-name" with the first 8
+ * bytes of tag, a per-message word such as the dedup key), set each
+ * part's path to "<rel>/<ticket>/<name>" and its size; parts over max bytes
  * (0 = no limit) are skipped and marked.  Paths created are added to
  * created (for undo).  0, or -1 with error_r and errno (ENOSPC ...). */
 int ticket_files_save(const char *root, const char *rel, uint64_t ticket,
-		      struct ticket_mail *mail, uint64_t max,
+		      struct ticket_mail *mail, const char *tag, uint64_t max,
 		      struct ticket_strv *created, const char **error_r);
 
 /* ticket_files_mark_inline - flag parts whose Content-ID the HTML
@@ -31,7 +33,8 @@ int ticket_files_save(const char *root, const char *rel, uint64_t ticket,
 void ticket_files_mark_inline(struct ticket_mail *mail);
 
 /* ticket_files_rewrite_html - point cid: references in mail->html at
- * the saved files' paths.  0, or -1 out of memory (html unchanged). */
+ * the saved files' paths.  0 (html unchanged when the rewritten HTML
+ * would pass its size cap), or -1 out of memory (html unchanged). */
 int ticket_files_rewrite_html(struct ticket_mail *mail);
 
 /* ticket_files_undo - remove the files listed in created */

@@ -12,7 +12,8 @@
  * index is valid UTF-8 (ticket_mail cleans it), so cJSON output is too.
  *
  * `next` claims an event in one UPDATE ... RETURNING under BEGIN
- * IMMEDIATE: two consumers never get the same event.
+ * IMMEDIATE and reads it in the same transaction: two consumers never
+ * get the same event, and one that cannot be read stays unclaimed.
  */
 #include "oauthmail-config.h"
 
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "errorf.h"
 #include "ticket_json.h"
 #include "ticket_mail.h"
 #include "ticket_store.h"
@@ -35,9 +35,7 @@ void ticket_json_time(time_t t, char *buf, size_t size)
 
 static int sql_fail(struct ticket_store *st, const char **error_r)
 {
-	*error_r =
-		errorf("tickets.db: %s", sqlite3_errmsg(ticket_store_db(st)));
-	return -1;
+	return ticket_store_sql_fail(st, error_r);
 }
 
 static sqlite3_stmt *prepare(struct ticket_store *st, const char *sql,
@@ -101,25 +99,52 @@ static void add_words(cJSON *obj, const char *key, const char *words)
 	}
 }
 
-static int add_participants(struct ticket_store *st, cJSON *obj,
-			    sqlite3_int64 id, const char **error_r)
+/* A row's JSON value, or NULL with error_r. */
+typedef cJSON *row_fn(struct ticket_store *st, sqlite3_stmt *stmt,
+		      const char **error_r);
+
+/* obj[key]: an array of row()'s value for each row of sql, which takes
+ * one parameter, id.  0, or -1 with error_r. */
+static int add_rows(struct ticket_store *st, cJSON *obj, const char *key,
+		    const char *sql, sqlite3_int64 id, row_fn *row,
+		    const char **error_r)
 {
-	sqlite3_stmt *stmt = prepare(
-		st,
-		"SELECT address FROM participants WHERE ticket = ? ORDER BY "
-		"rowid",
-		error_r);
-	cJSON *arr = cJSON_AddArrayToObject(obj, "participants");
+	sqlite3_stmt *stmt = prepare(st, sql, error_r);
+	cJSON *arr = cJSON_AddArrayToObject(obj, key), *v;
 	int rc;
 
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr,
-				     cJSON_CreateString(col_text(stmt, 0)));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((v = row(st, stmt, error_r)) == NULL) {
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+		cJSON_AddItemToArray(arr, v);
+	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : sql_fail(st, error_r);
+}
+
+static cJSON *participant_row(struct ticket_store *st, sqlite3_stmt *stmt,
+			      const char **error_r)
+{
+	cJSON *v = cJSON_CreateString(col_text(stmt, 0));
+
+	(void)st;
+	if (v == NULL)
+		*error_r = "out of memory";
+	return v;
+}
+
+static int add_participants(struct ticket_store *st, cJSON *obj,
+			    sqlite3_int64 id, const char **error_r)
+{
+	return add_rows(st, obj, "participants",
+			"SELECT address FROM participants WHERE ticket = ? "
+			"ORDER BY rowid",
+			id, participant_row, error_r);
 }
 
 #define TICKET_COLS                                                        \
@@ -149,32 +174,32 @@ static cJSON *ticket_row(struct ticket_store *st, sqlite3_stmt *stmt,
 	return obj;
 }
 
+static cJSON *attachment_row(struct ticket_store *st, sqlite3_stmt *stmt,
+			     const char **error_r)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	(void)st;
+	if (a == NULL) {
+		*error_r = "out of memory";
+		return NULL;
+	}
+	cJSON_AddStringToObject(a, "name", col_text(stmt, 0));
+	cJSON_AddStringToObject(a, "content_type", col_text(stmt, 1));
+	cJSON_AddNumberToObject(a, "size",
+				(double)sqlite3_column_int64(stmt, 2));
+	add_str_or_null(a, "path", col_text(stmt, 3));
+	add_str_or_null(a, "content_id", col_text(stmt, 4));
+	return a;
+}
+
 static int add_attachments(struct ticket_store *st, cJSON *entry,
 			   sqlite3_int64 msg, const char **error_r)
 {
-	sqlite3_stmt *stmt = prepare(
-		st,
-		"SELECT name, content_type, size, path, content_id FROM "
-		"attachments WHERE message = ? ORDER BY id",
-		error_r);
-	cJSON *arr = cJSON_AddArrayToObject(entry, "attachments"), *a;
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, msg);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "name", col_text(stmt, 0));
-		cJSON_AddStringToObject(a, "content_type", col_text(stmt, 1));
-		cJSON_AddNumberToObject(a, "size",
-					(double)sqlite3_column_int64(stmt, 2));
-		add_str_or_null(a, "path", col_text(stmt, 3));
-		add_str_or_null(a, "content_id", col_text(stmt, 4));
-		cJSON_AddItemToArray(arr, a);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : sql_fail(st, error_r);
+	return add_rows(st, entry, "attachments",
+			"SELECT name, content_type, size, path, content_id "
+			"FROM attachments WHERE message = ? ORDER BY id",
+			msg, attachment_row, error_r);
 }
 
 static void add_message_id(cJSON *obj, const char *key, const char *mid)
@@ -213,26 +238,11 @@ static cJSON *thread_entry(struct ticket_store *st, sqlite3_stmt *stmt,
 static int add_thread(struct ticket_store *st, cJSON *obj, sqlite3_int64 id,
 		      const char **error_r)
 {
-	sqlite3_stmt *stmt = prepare(
-		st,
-		"SELECT id, message_id, from_addr, date, subject, kind, text, "
-		"html FROM messages WHERE ticket = ? ORDER BY arrived, id",
-		error_r);
-	cJSON *arr = cJSON_AddArrayToObject(obj, "thread"), *e;
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if ((e = thread_entry(st, stmt, error_r)) == NULL) {
-			sqlite3_finalize(stmt);
-			return -1;
-		}
-		cJSON_AddItemToArray(arr, e);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : sql_fail(st, error_r);
+	return add_rows(st, obj, "thread",
+			"SELECT id, message_id, from_addr, date, subject, "
+			"kind, text, html FROM messages WHERE ticket = ? "
+			"ORDER BY arrived, id",
+			id, thread_entry, error_r);
 }
 
 int ticket_json_ticket(struct ticket_store *st, uint64_t id, int with_thread,
@@ -336,27 +346,18 @@ static int claim(struct ticket_store *st, const char *consumer,
 	return *event_r != 0;
 }
 
-int ticket_json_next(struct ticket_store *st, const char *consumer,
-		     cJSON **obj_r, const char **error_r)
+static int read_event(struct ticket_store *st, sqlite3_int64 event,
+		      cJSON **obj_r, const char **error_r)
 {
-	sqlite3_int64 event = 0;
-	sqlite3_stmt *stmt;
-	int r, rc;
-
-	if (ticket_store_begin(st, error_r) < 0)
-		return -1;
-	r = claim(st, consumer, &event, error_r);
-	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
-		ticket_store_rollback(st);
-		return r < 0 ? -1 : (r == 0 ? 0 : -1);
-	}
-	stmt = prepare(
+	sqlite3_stmt *stmt = prepare(
 		st,
 		"SELECT e.id, e.type, e.ticket, e.auto_answer, "
 		"m.message_id, m.kind, m.from_addr, m.subject, e.created "
 		"FROM events e JOIN messages m ON m.id = e.message "
 		"WHERE e.id = ?",
 		error_r);
+	int rc;
+
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, event);
@@ -364,5 +365,28 @@ int ticket_json_next(struct ticket_store *st, const char *consumer,
 	if (rc == SQLITE_ROW)
 		*obj_r = event_row(stmt);
 	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : sql_fail(st, error_r);
+	return rc == SQLITE_ROW ? 0 : sql_fail(st, error_r);
+}
+
+/* Claim and read in one transaction: an event whose row cannot be read
+ * stays unclaimed for the next try. */
+int ticket_json_next(struct ticket_store *st, const char *consumer,
+		     cJSON **obj_r, const char **error_r)
+{
+	sqlite3_int64 event = 0;
+	cJSON *obj = NULL;
+	int r;
+
+	if (ticket_store_begin(st, error_r) < 0)
+		return -1;
+	r = claim(st, consumer, &event, error_r);
+	if (r > 0 && read_event(st, event, &obj, error_r) < 0)
+		r = -1;
+	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
+		ticket_store_rollback(st);
+		cJSON_Delete(obj);
+		return r == 0 ? 0 : -1;
+	}
+	*obj_r = obj;
+	return 1;
 }

@@ -278,20 +278,37 @@ static int read_text(GMimeObject *obj, struct strbuf *out, int *truncated)
 	return 0;
 }
 
-/* An attached message, written as it was (headers and all). */
+/* An attached message: the embedded message as it was (its headers and
+ * body, not the part's own MIME headers), never more than max + 1 bytes
+ * written: the stream's bound ends the write past max. */
 static int copy_message(struct ticket_part *part, int fd, uint64_t max,
 			uint64_t *size_r)
 {
-	GMimeStream *out = g_mime_stream_fs_new(fd);
+	GMimeMessage *msg = GMIME_IS_MESSAGE_PART(part->obj)
+				    ? g_mime_message_part_get_message(
+					      GMIME_MESSAGE_PART(part->obj))
+				    : NULL;
+	gint64 end =
+		max > 0 && max < (uint64_t)G_MAXINT64 ? (gint64)max + 1 : -1;
+	GMimeStream *out;
 	ssize_t n;
 
+	*size_r = 0;
+	if (msg == NULL)
+		return 0;
+	out = g_mime_stream_fs_new_with_bounds(fd, 0, end);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
-	n = g_mime_object_write_to_stream(part->obj, NULL, out);
+	n = g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out);
+	if (end >= 0 && g_mime_stream_tell(out) >= end) {
+		g_object_unref(out);
+		*size_r = (uint64_t)end;
+		return 1;
+	}
 	g_object_unref(out); /* no flush: that would fsync */
 	if (n < 0)
 		return -1;
 	*size_r = (uint64_t)n;
-	return max > 0 && (uint64_t)n > max ? 1 : 0;
+	return 0;
 }
 
 /* A decoded part, chunk by chunk, stopping past max. */

@@ -25,7 +25,6 @@
 
 #include <gmime/gmime.h>
 
-#include "errorf.h"
 #include "ticket_config.h"
 #include "ticket_deliver.h"
 #include "ticket_id.h"
@@ -46,11 +45,8 @@ static int query(struct ticket_store *st, const char *sql, uint64_t ticket,
 		 sqlite3_stmt **stmt_r, const char **error_r)
 {
 	if (sqlite3_prepare_v2(ticket_store_db(st), sql, -1, stmt_r, NULL) !=
-	    SQLITE_OK) {
-		*error_r = errorf("tickets.db: %s",
-				  sqlite3_errmsg(ticket_store_db(st)));
-		return -1;
-	}
+	    SQLITE_OK)
+		return ticket_store_sql_fail(st, error_r);
 	sqlite3_bind_int64(*stmt_r, 1, (sqlite3_int64)ticket);
 	return 0;
 }
@@ -165,8 +161,7 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 	    (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0))
 		r = -1;
 	if (r < 0 && *error_r == NULL)
-		*error_r = errorf("tickets.db: %s",
-				  sqlite3_errmsg(ticket_store_db(st)));
+		ticket_store_sql_fail(st, error_r);
 	if (r <= 0)
 		ticket_reply_info_free(ri);
 	return r;

@@ -128,6 +128,13 @@ int ticket_store_temp_failure(const struct ticket_store *st)
 	return st->temp;
 }
 
+int ticket_store_sql_fail(struct ticket_store *st, const char **error_r)
+{
+	st->temp = is_temp_code(sqlite3_errcode(st->db));
+	*error_r = errorf("tickets.db: %s", sqlite3_errmsg(st->db));
+	return -1;
+}
+
 int ticket_store_open_failed_temp(void)
 {
 	return open_failed_temp;

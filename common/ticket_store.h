@@ -58,6 +58,11 @@ void ticket_store_close(struct ticket_store **st);
  * (busy, locked, disk full, I/O error, out of memory) */
 int ticket_store_temp_failure(const struct ticket_store *st);
 
+/* ticket_store_sql_fail - for a query run on ticket_store_db() that
+ * failed: record whether the handle's error is transient (as above),
+ * set error_r to "tickets.db: why", return -1 */
+int ticket_store_sql_fail(struct ticket_store *st, const char **error_r);
+
 /* ticket_store_open_failed_temp - the same for a failed open */
 int ticket_store_open_failed_temp(void);
 

@@ -6,7 +6,8 @@
  * $TICKETQ_QUEUE, or /var/spool/ticketq), switches from root to the
  * queue's owner and dispatches to ticketq_<command>.c.  `deliver`
  * speaks sysexits (0 stored, 75 try again, 65 with 5.3.4 for mail over
- * the size limit); the other commands exit 0 ok, 1 usage, 2 queue or
+ * the size limit; 75 also for --help and any usage error: an MTA line
+ * with those must keep the mail, not drop it); the other commands exit 0 ok, 1 usage, 2 queue or
  * config problem, 3 not found / nothing pending, 4 try again.
  */
 #include "oauthmail-config.h"
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "ticket_id.h"
 #include "ticket_queue.h"
+#include "ticket_store.h"
 #include "ticketq.h"
 
 #define DEFAULT_QUEUE "/var/spool/ticketq"
@@ -82,6 +84,11 @@ int tq_exit_for(enum ticket_status st)
 	}
 }
 
+int tq_store_exit(const struct ticket_queue *q)
+{
+	return ticket_store_temp_failure(q->store) ? TQ_TEMP : TQ_QUEUE;
+}
+
 int tq_drop_privileges(const char *dir)
 {
 	struct stat st;
@@ -122,6 +129,8 @@ int tq_parse_options(struct tq_cli *cli, const char *usage_text,
 	       -1) {
 		if (c == 'Q') {
 			cli->queue_dir = optarg;
+		} else if (c == 'h' && strcmp(cli->argv[0], "deliver") == 0) {
+			return -1; /* never exit 0 without reading the mail */
 		} else if (c == 'h') {
 			printf("usage: ticketq %s\n", usage_text);
 			exit(0);
@@ -201,8 +210,9 @@ static int global_options(int argc, char **argv, struct tq_cli *cli)
 		} else if (strncmp(argv[i], "--queue=", 8) == 0) {
 			cli->queue_dir = argv[i] + 8;
 			i++;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-			   strcmp(argv[i], "-h") == 0) {
+		} else if ((strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-h") == 0) &&
+			   !mentions_deliver(argc, argv)) {
 			usage(stdout);
 			exit(0);
 		} else {
@@ -217,7 +227,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	struct tq_cli cli;
 	const char *env = getenv("TICKETQ_QUEUE");
-	int i;
+	int i, rc;
 
 	log_init("ticketq");
 	umask(027);
@@ -225,9 +235,10 @@ int main(int argc, char **argv)
 	cli.queue_dir = env != NULL && *env != '\0' ? env : DEFAULT_QUEUE;
 	i = global_options(argc, argv, &cli);
 	if (i < 0 || i >= argc) {
+		rc = mentions_deliver(argc, argv) ? tq_deliver_usage_exit()
+						  : TQ_USAGE;
 		usage(stderr);
-		return mentions_deliver(argc, argv) ? tq_deliver_usage_exit()
-						    : TQ_USAGE;
+		return rc;
 	}
 	cmd = find_command(argv[i]);
 	if (cmd == NULL) {

@@ -29,7 +29,9 @@ tq_command_fn tq_init, tq_deliver, tq_list, tq_show, tq_next, tq_reply,
 
 /* tq_parse_options - getopt_long over the subcommand's argv with the
  * common --queue and --help; calls on_opt for the others.  Returns the
- * index of the first operand, or -1 after printing usage. */
+ * index of the first operand, or -1 after printing usage.  --help
+ * prints the usage and exits 0, except for deliver: -1, and deliver
+ * prints it after its 4.3.5 line and exits 75. */
 int tq_parse_options(struct tq_cli *cli, const char *usage,
 		     const struct option *longopts,
 		     int (*on_opt)(int opt, const char *arg, void *ctx),
@@ -50,6 +52,10 @@ int tq_open_as(struct tq_cli *cli, enum ticket_lock lock, int with_index,
 
 /* tq_exit_for - the exit code for a queue status */
 int tq_exit_for(enum ticket_status st);
+
+/* tq_store_exit - the exit code after a failed index query: TQ_TEMP
+ * when it was transient (busy, locked, disk full), else TQ_QUEUE */
+int tq_store_exit(const struct ticket_queue *q);
 
 /* tq_ticket_arg - parse a ticket number operand; -1 after printing */
 int tq_ticket_arg(const char *arg, uint64_t *ticket_r);

@@ -7,8 +7,9 @@
  *
  *   0   stored (or a duplicate of a stored message, or empty input)
  *   75  any transient fault, and any fault of ours (config, command
- *       line, broken index): the MTA keeps the mail and retries; the
- *       first output line is "4.3.x ticketq: why" for the DSN and log
+ *       line, --help too, broken index): the MTA keeps the mail and
+ *       retries; the first output line is "4.3.x ticketq: why" for the
+ *       DSN and log, a usage error's usage follows on stderr
  *   65  the message is over max_message_size: "5.3.4 ..." first
  *
  * Output goes to stdout (pipe(8) puts it into the log and the DSN) and
@@ -127,6 +128,8 @@ int tq_deliver(struct tq_cli *cli)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	static const char usage_text[] = "deliver [--queue DIR] [--sender S] "
+					 "[--recipient R] < message";
 	struct deliver_opts o = {NULL, NULL};
 	struct ticket_queue *q = NULL;
 	struct ticket_delivery d;
@@ -137,11 +140,12 @@ int tq_deliver(struct tq_cli *cli)
 	signal(SIGPIPE, SIG_IGN);
 	log_to_stderr(0);
 	log_to_syslog(1);
-	if (tq_parse_options(cli,
-			     "deliver [--queue DIR] [--sender S] "
-			     "[--recipient R] < message",
-			     longopts, deliver_opt, &o) != cli->argc)
-		return tq_deliver_usage_exit();
+	if (tq_parse_options(cli, usage_text, longopts, deliver_opt, &o) !=
+	    cli->argc) {
+		rc = tq_deliver_usage_exit();
+		fprintf(stderr, "usage: ticketq %s\n", usage_text);
+		return rc;
+	}
 	if (tq_drop_privileges(cli->queue_dir) < 0)
 		return tempfail("4.3.5", "cannot switch to the queue owner");
 	st = ticket_queue_open(cli->queue_dir, &q, &error);

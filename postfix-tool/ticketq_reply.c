@@ -6,9 +6,13 @@
  * twin with our signed header), so `reindex` sees our replies and
  * status changes too.  A reply is stored, then handed to the sendmail
  * command (`sendmail -t -i` by default: no shell, blank-separated
- * words from ticketq.conf); if that fails the stored copy is removed
- * again and nothing is recorded.  If indexing fails after a successful
- * send, we say so and how to repair (`ticketq reindex --missing`).
+ * words from ticketq.conf).  The copy waits in tmp/ until sendmail
+ * exits 0 and only then goes to new/, so neither a crash nor a
+ * concurrent `reindex --missing` records a reply that was not sent; if
+ * sendmail fails the copy is removed and nothing is recorded.  After a
+ * successful send the exit is 0 whatever happens next (4 would make a
+ * caller send it twice): if indexing fails we warn, and
+ * `ticketq reindex --missing` adds the stored copy.
  *
  * `reply --auto` is for robots answering new tickets: it refuses,
  * quietly and with exit 0, to answer mail flagged no-auto-answer
@@ -35,6 +39,7 @@
 #include "ticket_classify.h"
 #include "ticket_config.h"
 #include "ticket_deliver.h"
+#include "ticket_maildir.h"
 #include "ticket_queue.h"
 #include "ticket_reply.h"
 #include "ticket_store.h"
@@ -132,37 +137,47 @@ static int run_sendmail(const char *command, const char *text)
 	return ret;
 }
 
-/* The stored twin into new/, not yet indexed. */
+/* The stored twin, durable in tmp/ until the reply is sent. */
 static int spool_text(struct ticket_queue *q, const char *text,
-		      struct ticket_delivery *d)
+		      struct ticket_delivery *d, struct ticket_spool *sp)
 {
 	int fd = memfd_create("ticketq", MFD_CLOEXEC);
 	const char *error = "cannot create a memory file";
 	enum ticket_status st = TICKET_ERR_TEMP;
 
 	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
 	if (fd >= 0 && fdio_write_all(fd, text, strlen(text)) == 0 &&
 	    lseek(fd, 0, SEEK_SET) == 0)
-		st = ticket_deliver_spool(q, fd, NULL, NULL, d, &error);
+		st = ticket_deliver_receive(q, fd, NULL, NULL, d, sp, &error);
 	if (fd >= 0)
 		close(fd);
 	if (st != TICKET_OK || d->outcome != TICKET_STORED) {
 		log_error("storing our copy: %s", error);
+		ticket_maildir_discard(sp);
+		ticket_delivery_done(d);
 		return -1;
 	}
 	return 0;
 }
 
-static int index_spooled(struct ticket_queue *q, struct ticket_delivery *d)
+/* A note: stored in new/ at once, then indexed. */
+static int store_note(struct ticket_queue *q, const char *text)
 {
 	char path[4096 + 128];
+	struct ticket_delivery d;
+	struct ticket_spool sp;
+	enum ticket_status st;
 	const char *error;
 
-	enum ticket_status st;
-
-	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
-	st = ticket_deliver_file(q, path, d->name, d, &error);
-	ticket_delivery_done(d);
+	if (spool_text(q, text, &d, &sp) < 0)
+		return -1;
+	st = ticket_deliver_commit(q, &d, &sp, &error);
+	ticket_maildir_discard(&sp);
+	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d.name);
+	if (st == TICKET_OK)
+		st = ticket_deliver_file(q, path, d.name, &d, &error);
+	ticket_delivery_done(&d);
 	if (st != TICKET_OK) {
 		log_error("%s", error);
 		return -1;
@@ -170,15 +185,29 @@ static int index_spooled(struct ticket_queue *q, struct ticket_delivery *d)
 	return 0;
 }
 
-static void unspool(struct ticket_queue *q, struct ticket_delivery *d)
+/* Sent: the twin into new/, then into the index.  A failure here is a
+ * warning, never "try again", which would send the reply twice. */
+static void record_sent(struct ticket_queue *q, struct ticket_delivery *d,
+			struct ticket_spool *sp)
 {
-	char path[4096 + 128], dir[4096 + 8];
+	char path[4096 + 128];
 	const char *error;
 
+	if (ticket_deliver_commit(q, d, sp, &error) != TICKET_OK) {
+		log_warn("the reply was sent but our copy is not stored "
+			 "(%s); it is left in %s and is not on the ticket",
+			 error, sp->tmp_path);
+		sp->tmp_path[0] = '\0';
+		ticket_maildir_discard(sp);
+		ticket_delivery_done(d);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
-	snprintf(dir, sizeof(dir), "%s/new", q->cfg->dir);
-	unlink(path);
-	safefile_fsync_dir(dir, &error);
+	if (ticket_deliver_file(q, path, d->name, d, &error) != TICKET_OK)
+		log_warn("the reply was sent and stored as %s but is not "
+			 "in the index yet (%s): ticketq reindex --missing "
+			 "adds it",
+			 path, error);
 	ticket_delivery_done(d);
 }
 
@@ -200,6 +229,7 @@ static int send_reply(struct ticket_queue *q, struct ticket_reply_info *ri,
 {
 	struct ticket_outgoing out;
 	struct ticket_delivery d;
+	struct ticket_spool sp;
 	const char *error;
 
 	if (ri->to == NULL || strchr(ri->to, '@') == NULL) {
@@ -211,12 +241,13 @@ static int send_reply(struct ticket_queue *q, struct ticket_reply_info *ri,
 		log_error("%s", error);
 		return TQ_TEMP;
 	}
-	if (spool_text(q, out.stored, &d) < 0) {
+	if (spool_text(q, out.stored, &d, &sp) < 0) {
 		ticket_outgoing_free(&out);
 		return TQ_TEMP;
 	}
 	if (run_sendmail(q->cfg->sendmail, out.sent) < 0) {
-		unspool(q, &d);
+		ticket_maildir_discard(&sp);
+		ticket_delivery_done(&d);
 		log_error("reply not sent; nothing recorded");
 		ticket_outgoing_free(&out);
 		return TQ_TEMP;
@@ -224,11 +255,7 @@ static int send_reply(struct ticket_queue *q, struct ticket_reply_info *ri,
 	printf("sent <%s> to %s on ticket %llu\n", out.message_id,
 	       printable(out.to, 200), (unsigned long long)ri->ticket);
 	ticket_outgoing_free(&out);
-	if (index_spooled(q, &d) < 0) {
-		log_error("the reply was sent but is not in the index yet: "
-			  "run ticketq reindex --missing");
-		return TQ_TEMP;
-	}
+	record_sent(q, &d, &sp);
 	return TQ_OK;
 }
 
@@ -243,7 +270,7 @@ static int load_ticket(struct ticket_queue *q, uint64_t id,
 		log_error("%s", error);
 	else if (r == 0)
 		log_error("no ticket %llu", (unsigned long long)id);
-	return r < 0 ? TQ_QUEUE : r == 0 ? TQ_NOTFOUND : TQ_OK;
+	return r < 0 ? tq_store_exit(q) : r == 0 ? TQ_NOTFOUND : TQ_OK;
 }
 
 int tq_reply(struct tq_cli *cli)
@@ -299,7 +326,6 @@ static int write_note(struct ticket_queue *q, uint64_t id, const char *action,
 		      const char *want)
 {
 	struct ticket_outgoing out;
-	struct ticket_delivery d;
 	const char *error;
 	int rc;
 
@@ -308,9 +334,7 @@ static int write_note(struct ticket_queue *q, uint64_t id, const char *action,
 		log_error("%s", error);
 		return TQ_TEMP;
 	}
-	rc = spool_text(q, out.stored, &d) < 0 || index_spooled(q, &d) < 0
-		     ? TQ_TEMP
-		     : TQ_OK;
+	rc = store_note(q, out.stored) < 0 ? TQ_TEMP : TQ_OK;
 	if (rc == TQ_OK)
 		printf("ticket %llu %s\n", (unsigned long long)id, want);
 	ticket_outgoing_free(&out);

@@ -91,6 +91,18 @@ static void print_row(const cJSON *t)
 	putchar('\n');
 }
 
+/* Options, no operands, the queue open: TQ_OK, or the exit code. */
+static int start(struct tq_cli *cli, const char *usage_text,
+		 struct show_opts *o, struct ticket_queue **q_r)
+{
+	if (tq_operands(cli,
+			tq_parse_options(cli, usage_text, show_longopts,
+					 show_opt, o),
+			0, usage_text) < 0)
+		return TQ_USAGE;
+	return tq_open(cli, q_r);
+}
+
 int tq_list(struct tq_cli *cli)
 {
 	struct show_opts o = {0, NULL, NULL};
@@ -102,17 +114,13 @@ int tq_list(struct tq_cli *cli)
 
 	static const char usage_text[] = "list [--status S] [--json]";
 
-	if (tq_operands(cli,
-			tq_parse_options(cli, usage_text, show_longopts,
-					 show_opt, &o),
-			0, usage_text) < 0)
-		return TQ_USAGE;
-	if ((rc = tq_open(cli, &q)) != TQ_OK)
+	if ((rc = start(cli, usage_text, &o, &q)) != TQ_OK)
 		return rc;
 	if (ticket_json_list(q->store, o.status, &arr, &error) < 0) {
 		log_error("%s", error);
+		rc = tq_store_exit(q);
 		ticket_queue_close(&q);
-		return TQ_QUEUE;
+		return rc;
 	}
 	if (o.json) {
 		rc = print_json(arr);
@@ -197,9 +205,10 @@ int tq_show(struct tq_cli *cli)
 	if ((rc = tq_open(cli, &q)) != TQ_OK)
 		return rc;
 	r = ticket_json_ticket(q->store, id, 1, &obj, &error);
-	if (r < 0)
+	if (r < 0) {
 		log_error("%s", error);
-	else if (r == 0)
+		rc = tq_store_exit(q);
+	} else if (r == 0)
 		log_error("no ticket %llu", (unsigned long long)id);
 	else if (o.json)
 		rc = print_json(obj);
@@ -207,7 +216,7 @@ int tq_show(struct tq_cli *cli)
 		print_ticket(obj);
 	cJSON_Delete(obj);
 	ticket_queue_close(&q);
-	return r < 0 ? TQ_QUEUE : r == 0 ? TQ_NOTFOUND : rc;
+	return r == 0 ? TQ_NOTFOUND : rc;
 }
 
 static void print_event(const cJSON *e)
@@ -236,12 +245,7 @@ int tq_next(struct tq_cli *cli)
 
 	static const char usage_text[] = "next [--json] [--consumer NAME]";
 
-	if (tq_operands(cli,
-			tq_parse_options(cli, usage_text, show_longopts,
-					 show_opt, &o),
-			0, usage_text) < 0)
-		return TQ_USAGE;
-	if ((rc = tq_open(cli, &q)) != TQ_OK)
+	if ((rc = start(cli, usage_text, &o, &q)) != TQ_OK)
 		return rc;
 	snprintf(who, sizeof(who), "%s", o.consumer ? o.consumer : "");
 	if (o.consumer == NULL)

@@ -1,14 +1,21 @@
-/* test_ticket_classify.c - person, robot, bounce or loop */
+/* test_ticket_classify.c - person, robot, bounce or loop; and index
+ * errors: transient (exit 4, try again) or not (exit 2) */
 #include "oauthmail-config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "testlib.h"
 #include "ticket_classify.h"
 #include "ticket_config.h"
 #include "ticket_id.h"
+#include "ticket_json.h"
 #include "ticket_mail.h"
+#include "ticket_reply.h"
+#include "ticket_store.h"
 #include "ticket_testutil.h"
 
 #define FROM "From: Alice <alice@customer.example>\n"
@@ -171,6 +178,48 @@ static void test_exim_bounce(struct ticket_config *cfg)
 	ticket_mail_free(&m);
 }
 
+/* A locked index makes show/list/reply/close/reopen fail as transient
+ * (4, try again), a missing table as permanent (2). */
+static void test_index_errors(void)
+{
+	char dir[] = "/tmp/test_ticket_classify.XXXXXX", path[64];
+	struct ticket_store *st = NULL;
+	struct ticket_reply_info ri;
+	const char *error = NULL;
+	cJSON *obj = NULL;
+	sqlite3 *other = NULL;
+
+	check_true("mkdtemp", mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/tickets.db", dir);
+	check_int("open", ticket_store_open(path, 0, 1, &st, &error), 0);
+	check_int("other", sqlite3_open(path, &other), SQLITE_OK);
+	check_int("lock it",
+		  sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+		  SQLITE_OK);
+	check_int("busy: list", ticket_json_list(st, NULL, &obj, &error), -1);
+	check_int("busy: list is transient", ticket_store_temp_failure(st), 1);
+	check_int("busy: show", ticket_json_ticket(st, 123456, 1, &obj, &error),
+		  -1);
+	check_int("busy: show is transient", ticket_store_temp_failure(st), 1);
+	check_int("busy: reply", ticket_reply_load(st, 123456, &ri, &error),
+		  -1);
+	check_int("busy: reply is transient", ticket_store_temp_failure(st), 1);
+	check_true("busy: says why", error && strstr(error, "tickets.db"));
+	check_int("unlock, drop",
+		  sqlite3_exec(other, "ROLLBACK; DROP TABLE tickets", NULL,
+			       NULL, NULL),
+		  SQLITE_OK);
+	check_int("gone: list", ticket_json_list(st, NULL, &obj, &error), -1);
+	check_int("gone: not transient", ticket_store_temp_failure(st), 0);
+	check_int("gone: reply", ticket_reply_load(st, 123456, &ri, &error),
+		  -1);
+	check_int("gone: reply not transient", ticket_store_temp_failure(st),
+		  0);
+	sqlite3_close(other);
+	ticket_store_close(&st);
+	testutil_rm_tree(dir);
+}
+
 int main(void)
 {
 	struct ticket_config *cfg = testutil_config("/q");
@@ -181,6 +230,7 @@ int main(void)
 	test_subjects();
 	test_own_message_id(cfg);
 	test_exim_bounce(cfg);
+	test_index_errors();
 	ticket_config_free(&cfg);
 	g_mime_shutdown();
 	return test_done("test_ticket_classify");

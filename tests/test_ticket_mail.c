@@ -154,6 +154,44 @@ static void test_fd(void)
 	ticket_mail_free(&m);
 }
 
+/* A saved message/rfc822 is the embedded message, not the MIME part
+ * with its own headers; over max, writing stops early. */
+static void test_attached_message(void)
+{
+	struct ticket_mail *m = parse(
+		"From: k@x\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=b\n\n"
+		"--b\nContent-Type: text/plain\n\nlook\n"
+		"--b\nContent-Type: message/rfc822\n"
+		"Content-Disposition: attachment\n\n"
+		"From: bank@x\nSubject: Verify\n\nClick here. Click here. "
+		"Click here. Click here. Click here. Click here.\n--b--\n",
+		4096);
+	char path[] = "/tmp/test_ticket_mail.XXXXXX", buf[512];
+	uint64_t size = 0;
+	ssize_t n;
+	int fd = mkstemp(path);
+
+	unlink(path);
+	check_true("a message part", m->parts && m->parts->is_message);
+	check_int("copy", ticket_mail_part_copy(m->parts, fd, 0, &size), 0);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	check_int("size", (long long)size, (long long)n);
+	check_true("the embedded message first",
+		   strncmp(buf, "From: bank@x\n", 13) == 0);
+	check_true("no part headers",
+		   strstr(buf, "Content-Disposition") == NULL);
+	check_true("its body", strstr(buf, "\n\nClick here.") != NULL);
+	check_int("over max", ftruncate(fd, 0), 0);
+	lseek(fd, 0, SEEK_SET);
+	check_int("copy over max",
+		  ticket_mail_part_copy(m->parts, fd, 20, &size), 1);
+	check_true("stopped early", lseek(fd, 0, SEEK_END) <= 21);
+	close(fd);
+	ticket_mail_free(&m);
+}
+
 int main(void)
 {
 	test_headers();
@@ -162,6 +200,7 @@ int main(void)
 	test_dsn();
 	test_helpers();
 	test_fd();
+	test_attached_message();
 	g_mime_shutdown();
 	return test_done("test_ticket_mail");
 }

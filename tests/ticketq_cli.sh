@@ -55,6 +55,16 @@ t_eq $? 75 "bad deliver options: 75, never a bounce"
 t_grep "^4\.3\.5 " "$T/out" "with 4.3.5"
 ticketq --bogus deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>/dev/null
 t_eq $? 75 "bad global options before deliver: 75"
+# --help on an MTA's command line must not drop the mail with exit 0
+tq deliver --help <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "deliver --help: 75, the mail stays queued"
+t_grep "^4\.3\.5 " "$T/out" "deliver --help: with 4.3.5"
+t_grep "^usage: ticketq deliver" "$T/err" "deliver --help: usage on stderr"
+ticketq --help deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "--help before deliver: 75"
+t_eq "$(newcount)" 1 "nothing stored by --help"
+tq list --help >/dev/null
+t_eq $? 0 "list --help: 0"
 
 # --- the index fails after the Maildir copy: 75, and the retry finds
 # the copy instead of making a second one
@@ -110,7 +120,13 @@ t_grep "^--- 1\. customer" "$T/out" "show text"
 tq frobnicate >/dev/null 2>&1
 t_eq $? 1 "unknown command: 1"
 
-# --- next: each event once, in order
+# --- next: each event once, in order; an event that cannot be read
+# (here: its messages table gone) stays unclaimed
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages RENAME TO messages_away"); c.commit()' "$Q/tickets.db"
+tq next --json --consumer lost >/dev/null 2>&1
+t_eq $? 4 "next, event unreadable: 4"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages_away RENAME TO messages"); c.commit()' "$Q/tickets.db"
+t_eq "$(rows "SELECT count(*) FROM events WHERE claimed IS NOT NULL")" 0 "and not claimed"
 tq next --json --consumer one >"$T/ev1"
 t_eq $? 0 "next"
 tq next --json --consumer two >"$T/ev2"
@@ -154,6 +170,37 @@ t_eq $? 4 "sendmail fails: 4"
 t_grep "not sent" "$T/out" "says so"
 t_eq "$(newcount)" "$before" "no copy kept of an unsent reply"
 t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 1 "nothing recorded"
+sed -i "s|^sendmail = .*|sendmail = $srcdir/ticketq/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
+# the twin waits in tmp/ while sendmail runs (a crash or a concurrent
+# reindex --missing must not record an unsent reply); an index failure
+# after the send is a warning and exit 0: 4 would send it twice
+cat >"$T/break-index.py" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TRIGGER tq_test_fail BEFORE INSERT ON messages "
+	  "BEGIN SELECT RAISE(ABORT, 'test: the index fails'); END")
+c.commit()
+PY
+cat >"$T/peek-sendmail" <<SH
+#!/bin/sh
+ls "$Q/new" | wc -l | tr -d ' ' >"$T/peek.new"
+ls "$Q/tmp" | wc -l | tr -d ' ' >"$T/peek.tmp"
+"$PYTHON3" "$T/break-index.py" "$Q/tickets.db" || exit 1
+cat >"$T/sent.eml"
+SH
+chmod +x "$T/peek-sendmail"
+sed -i "s|^sendmail = .*|sendmail = $T/peek-sendmail|" "$Q/ticketq.conf"
+echo "Second answer." | tq reply "$A" >"$T/out" 2>"$T/err"
+t_eq $? 0 "sent, index fails: 0, never 'try again'"
+t_eq "$(cat "$T/peek.new")" "$before" "no copy in new/ while sendmail runs"
+t_eq "$(cat "$T/peek.tmp")" 1 "the copy waits in tmp/"
+t_grep "^sent <" "$T/out" "says it was sent"
+t_grep "reindex --missing" "$T/err" "warns how the index gets it"
+t_eq "$(newcount)" $((before + 1)) "the sent reply's copy is in new/"
+t_eq "$(ls "$Q/tmp" | wc -l | tr -d ' ')" 0 "tmp/ empty after"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER tq_test_fail"); c.commit()' "$Q/tickets.db"
+tq reindex --missing >/dev/null
+t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 2 "reindex --missing records it"
 sed -i "s|^sendmail = .*|sendmail = $srcdir/ticketq/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
 
 # --- reply --auto never answers a robot

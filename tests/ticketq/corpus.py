@@ -165,6 +165,10 @@ def check_one(key, op, val, row, tk, parts, flags, raw, atts, ev):
         return val in [a["content_type"] for a in atts], names
     if key == "attpath":
         return any(val in p for p in paths), paths
+    if key == "attdata":
+        data = "".join(open(os.path.join(QUEUE, p), "rb").read()
+                       .decode("utf-8", "replace") for p in paths if p)
+        return (val in data) == (op == "~"), data[:200]
     if key == "attskipped":
         return any(a["name"] == val and a["path"] is None for a in atts), paths
     if key == "event":
