@@ -1,8 +1,8 @@
 /*
  * ticketq_deliver.c - `ticketq init` and `ticketq deliver`.
  *
- * deliver is what Postfix pipe(8), local(8) aliases, fetchmail's mda,
- * Dovecot/Sieve or `oauthmail graph fetch --mda` run for each message.
+ * deliver is what Postfix pipe(8), local(8) aliases, fetchmail's mda
+ * or Dovecot/Sieve run for each message.
  * It speaks sysexits only, and defaults to 75 on doubt:
  *
  *   0   stored (or a duplicate of a stored message, or empty input)
