@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "config.h"
-#include "token_cache.h"
-#include "token_store.h"
+#include "token/oauthmail_conf.h"
+#include "token/token_cache.h"
+#include "token/token_store.h"
 
 #define BATCHES 101
 #define CALLS 20000

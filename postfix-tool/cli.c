@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
-#include "log.h"
-#include "token_cache.h"
+#include "token/oauthmail_conf.h"
+#include "lib/log.h"
+#include "token/token_cache.h"
 
 const struct account_config *cli_account(struct cli *cli, const char *name)
 {

@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "crypto.h"
-#include "http.h"
-#include "log.h"
-#include "oauth.h"
-#include "oauth_redirect.h"
-#include "strbuf.h"
-#include "token_cache.h"
+#include "token/oauthmail_conf.h"
+#include "lib/crypto.h"
+#include "token/http.h"
+#include "lib/log.h"
+#include "token/oauth.h"
+#include "token/oauth_redirect.h"
+#include "lib/strbuf.h"
+#include "token/token_cache.h"
 
 #define AUTHORIZE_USAGE                                                     \
 	"authorize ACCOUNT [--device | --paste] [--timeout SECONDS]\n"      \

@@ -23,15 +23,15 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "config.h"
-#include "errorf.h"
-#include "json.h"
-#include "log.h"
-#include "provider.h"
-#include "safefile.h"
-#include "strbuf.h"
-#include "token_cache.h"
-#include "token_store.h"
+#include "token/oauthmail_conf.h"
+#include "lib/errorf.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "token/provider.h"
+#include "lib/safefile.h"
+#include "lib/strbuf.h"
+#include "token/token_cache.h"
+#include "token/token_store.h"
 
 #define EXPORT_USAGE                                                         \
 	"export [ACCOUNT...] [--with-secrets]\n"                             \

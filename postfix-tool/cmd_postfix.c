@@ -21,13 +21,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "config.h"
-#include "errorf.h"
-#include "log.h"
-#include "mail_sasl.h"
+#include "token/oauthmail_conf.h"
+#include "lib/errorf.h"
+#include "lib/log.h"
+#include "mail/mail_sasl.h"
 #include "postconf.h"
-#include "safefile.h"
-#include "strbuf.h"
+#include "lib/safefile.h"
+#include "lib/strbuf.h"
 
 #define POSTFIX_USAGE                                                    \
 	"postfix check [--config-dir DIR]\n"                             \

@@ -33,14 +33,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "broker_proto.h"
+#include "token/broker_proto.h"
 #include "cli.h"
-#include "config.h"
-#include "errorf.h"
-#include "fdio.h"
-#include "log.h"
-#include "strbuf.h"
-#include "token_cache.h"
+#include "token/oauthmail_conf.h"
+#include "lib/errorf.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
+#include "lib/strbuf.h"
+#include "token/token_cache.h"
 
 #define SERVE_USAGE                                                         \
 	"serve [--listen PATH [--mode OCTAL] [--group GROUP]]\n"            \

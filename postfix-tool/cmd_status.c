@@ -20,14 +20,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "config.h"
-#include "crypto.h"
-#include "json.h"
-#include "log.h"
-#include "provider.h"
-#include "strbuf.h"
-#include "token_cache.h"
-#include "token_store.h"
+#include "token/oauthmail_conf.h"
+#include "lib/crypto.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "token/provider.h"
+#include "lib/strbuf.h"
+#include "token/token_cache.h"
+#include "token/token_store.h"
 
 #define STATUS_USAGE \
 	"status [ACCOUNT] [--json]\n  show each account's tokens and health"

@@ -14,10 +14,10 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "log.h"
+#include "lib/log.h"
 #include "mail_session.h"
-#include "strbuf.h"
-#include "tls_conn.h"
+#include "lib/strbuf.h"
+#include "mail/tls_conn.h"
 
 #define TEST_USAGE                                                         \
 	"test ACCOUNT [imap|pop3|smtp] [--mech XOAUTH2|OAUTHBEARER]\n"     \

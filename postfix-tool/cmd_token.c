@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "log.h"
-#include "token_cache.h"
+#include "lib/log.h"
+#include "token/token_cache.h"
 
 #define TOKEN_USAGE "token ACCOUNT\n  print a valid access token on stdout"
 #define REFRESH_USAGE                 \

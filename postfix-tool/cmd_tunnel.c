@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "errorf.h"
-#include "fdio.h"
-#include "log.h"
+#include "lib/errorf.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
 #include "mail_session.h"
-#include "tls_conn.h"
+#include "mail/tls_conn.h"
 
 #define TUNNEL_USAGE                                                   \
 	"tunnel imap|pop3|smtp ACCOUNT [--mech XOAUTH2|OAUTHBEARER]\n" \

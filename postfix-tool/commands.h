@@ -2,7 +2,7 @@
 #ifndef OAUTHMAIL_COMMANDS_H
 #define OAUTHMAIL_COMMANDS_H
 
-#include "status.h"
+#include "token/om_status.h"
 
 struct oauthmail_config;
 

@@ -18,12 +18,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "errorf.h"
-#include "log.h"
-#include "mail_sasl.h"
+#include "token/oauthmail_conf.h"
+#include "lib/errorf.h"
+#include "lib/log.h"
+#include "mail/mail_sasl.h"
 #include "mail_session.h"
-#include "token_cache.h"
+#include "token/token_cache.h"
 
 #define SESSION_TIMEOUT_MS 60000
 

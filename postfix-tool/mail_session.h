@@ -4,7 +4,7 @@
 #define OAUTHMAIL_MAIL_SESSION_H
 
 #include "commands.h"
-#include "mail_client.h"
+#include "mail/mail_client.h"
 
 struct mail_sasl;
 

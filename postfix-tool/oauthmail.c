@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
-#include "log.h"
+#include "token/oauthmail_conf.h"
+#include "lib/log.h"
 
 struct command {
 	const char *name;

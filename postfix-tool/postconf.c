@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "errorf.h"
-#include "log.h"
+#include "lib/errorf.h"
+#include "lib/log.h"
 #include "postconf.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define POSTCONF_OUTPUT_MAX (4 * 1024 * 1024)
 #define POSTCONF_TIMEOUT_MS 20000

@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "ticket_id.h"
-#include "ticket_queue.h"
-#include "ticket_store.h"
+#include "lib/log.h"
+#include "ticket/ticket_id.h"
+#include "ticket/ticket_queue.h"
+#include "ticket/ticket_store.h"
 #include "ticketq.h"
 
 #define DEFAULT_QUEUE "/var/spool/ticketq"

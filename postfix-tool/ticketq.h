@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
-#include "ticket_queue.h"
+#include "ticket/ticket_queue.h"
 
 /* Exit codes of every subcommand but deliver (which speaks sysexits). */
 enum tq_exit {

@@ -30,10 +30,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "ticket_config.h"
-#include "ticket_deliver.h"
-#include "ticket_queue.h"
+#include "lib/log.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_queue.h"
 #include "ticketq.h"
 
 struct deliver_opts {

@@ -28,13 +28,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "safefile.h"
-#include "ticket_config.h"
-#include "ticket_deliver.h"
-#include "ticket_maildir.h"
-#include "ticket_queue.h"
-#include "ticket_store.h"
+#include "lib/log.h"
+#include "lib/safefile.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_maildir.h"
+#include "ticket/ticket_queue.h"
+#include "ticket/ticket_store.h"
 #include "ticketq.h"
 
 #define TMP_AGE (36 * 3600)

@@ -32,17 +32,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fdio.h"
-#include "log.h"
-#include "safefile.h"
-#include "strbuf.h"
-#include "ticket_classify.h"
-#include "ticket_config.h"
-#include "ticket_deliver.h"
-#include "ticket_maildir.h"
-#include "ticket_queue.h"
-#include "ticket_reply.h"
-#include "ticket_store.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
+#include "lib/safefile.h"
+#include "lib/strbuf.h"
+#include "ticket/ticket_classify.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_maildir.h"
+#include "ticket/ticket_queue.h"
+#include "ticket/ticket_reply.h"
+#include "ticket/ticket_store.h"
 #include "ticketq.h"
 
 #define BODY_MAX (10 * 1024 * 1024)

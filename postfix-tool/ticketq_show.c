@@ -1,7 +1,7 @@
 /*
  * ticketq_show.c - `ticketq list`, `show` and `next`: reading the queue.
  *
- * --json prints DESIGN.md's stable shape (common/ticket_json.c); the
+ * --json prints DESIGN.md's stable shape (common/ticket/ticket_json.c); the
  * text form is for people at a terminal.  Mail text is outside input:
  * control bytes other than newline and tab are shown as '?', so a
  * message cannot drive the terminal.
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "ticket_json.h"
-#include "ticket_queue.h"
+#include "lib/log.h"
+#include "ticket/ticket_json.h"
+#include "ticket/ticket_queue.h"
 #include "ticketq.h"
 
 struct show_opts {

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bearer_msg.h"
-#include "log.h"
-#include "strbuf.h"
+#include "token/bearer_msg.h"
+#include "lib/log.h"
+#include "lib/strbuf.h"
 #include "xoauth2.h"
 
 #define RESPONSE_MAX (BEARER_TOKEN_MAX + 2048)

@@ -23,14 +23,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bearer_msg.h"
-#include "broker_client.h"
-#include "config.h"
-#include "crypto.h"
-#include "errorf.h"
-#include "log.h"
-#include "strbuf.h"
-#include "token_cache.h"
+#include "token/bearer_msg.h"
+#include "token/broker_client.h"
+#include "token/oauthmail_conf.h"
+#include "lib/crypto.h"
+#include "lib/errorf.h"
+#include "lib/log.h"
+#include "lib/strbuf.h"
+#include "token/token_cache.h"
 #include "token_source.h"
 
 #define PREFIX "oauthmail:"

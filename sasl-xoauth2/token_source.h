@@ -5,7 +5,7 @@
 
 #include <time.h>
 
-#include "status.h"
+#include "token/om_status.h"
 
 struct oauthmail_config;
 struct token_cache;

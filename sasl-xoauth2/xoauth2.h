@@ -6,7 +6,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "token_source.h"
 
 /* One per process: the config and cache opened in plug_init. */

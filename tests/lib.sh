@@ -6,7 +6,7 @@
 # got/want.  Exit codes: 0 pass, 1 fail, 77 skip.
 set -u
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${srcdir:=$top_srcdir/tests}"
 : "${builddir:=$top_builddir/tests}"
@@ -249,6 +249,6 @@ om_authorize() {
 }
 
 # Optional parts: the mock identity provider and the real-peer rig.
-[ -f "$srcdir/mock-idp.sh" ] && . "$srcdir/mock-idp.sh"
-[ -f "$srcdir/rig.sh" ] && . "$srcdir/rig.sh"
+[ -f "$srcdir/mock/mock-idp.sh" ] && . "$srcdir/mock/mock-idp.sh"
+[ -f "$srcdir/rig/rig.sh" ] && . "$srcdir/rig/rig.sh"
 :

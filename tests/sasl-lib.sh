@@ -4,10 +4,10 @@
 #   sasl_make_ca DIR         DIR/ca.pem, DIR/srv.pem, DIR/srv.key (127.0.0.1)
 #   sasl_token_file DIR ACCOUNT USER TOKEN [EXPIRES] [REAUTH]
 #                            a token file as the cache writes it (fixture)
-#   fake_mail_start NAME PROTO ARGS...   tests/fake_mail.py in the background;
+#   fake_mail_start NAME PROTO ARGS...   tests/mock/fake_mail.py in the background;
 #                            sets FAKE_PORT and FAKE_LOG (its transcript)
 #   sasl_plugin_sanitized    true when the plugin needs an ASan host process
-#   sasl_need_rig            rig_need, or skip when tests/rig.sh is absent
+#   sasl_need_rig            rig_need, or skip when tests/rig/rig.sh is absent
 
 PLUGIN_DIR=$top_builddir/sasl-xoauth2/.libs
 
@@ -51,7 +51,7 @@ fake_mail_start() {
 	rm -f "$T/$name.port"
 	FAKE_LOG=$T/$name.transcript
 	: >"$FAKE_LOG"
-	"$PYTHON3" "$srcdir/fake_mail.py" --port-file "$T/$name.port" \
+	"$PYTHON3" "$srcdir/mock/fake_mail.py" --port-file "$T/$name.port" \
 		--cert "$T/ca/srv.pem" --key "$T/ca/srv.key" \
 		--transcript "$FAKE_LOG" --watch-pid $$ --max-lifetime 300 \
 		--proto "$@" >"$T/$name.err" 2>&1 &
@@ -114,9 +114,9 @@ sasl_send() {
 	done
 }
 
-# sasl_need_rig - the real-peer rig (tests/rig.sh) and its packages
+# sasl_need_rig - the real-peer rig (tests/rig/rig.sh) and its packages
 sasl_need_rig() {
 	command -v rig_need >/dev/null 2>&1 ||
-		t_skip "tests/rig.sh (the real-peer rig) is not in this tree"
+		t_skip "tests/rig/rig.sh (the real-peer rig) is not in this tree"
 	rig_need
 }

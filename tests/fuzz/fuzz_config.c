@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "token/oauthmail_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

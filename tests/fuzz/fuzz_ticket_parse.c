@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ticket_classify.h"
-#include "ticket_config.h"
-#include "ticket_files.h"
-#include "ticket_id.h"
-#include "ticket_mail.h"
-#include "ticket_reply.h"
+#include "ticket/ticket_classify.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_files.h"
+#include "ticket/ticket_id.h"
+#include "ticket/ticket_mail.h"
+#include "ticket/ticket_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "token_store.h"
+#include "token/token_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
-#include "oauth.h"
+#include "token/oauthmail_conf.h"
+#include "token/oauth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,468 @@
+/*
+ * ticket_config.c - a ticket queue's directory and its ticketq.conf.
+ *
+ * The queue is a directory: Maildir tmp/ new/ cur/, files/ for saved
+ * attachments, tickets.db (the index) and ticketq.conf.  The config
+ * holds the queue's identity: the address replies come from, the
+ * subject tag prefix, size limits, the reply command and the HMAC key
+ * that signs our Message-IDs (so a forged one is recognised).
+ *
+ * Rules: the INI dialect of common/lib/ini.c; every key is known, unknown
+ * or repeated keys are FILE:LINE errors; the timeouts are capped so a
+ * delivery ends well before the MTA's time limit kills it.  `init` creates missing parts
+ * and never overwrites an existing config; the key comes from the
+ * kernel's CSPRNG (getrandom).  The config is written 0640 (it holds the HMAC key:
+ * readable by the queue's group, the help desk, never by others),
+ * directories 0750.  When run as root, new parts take the owner and
+ * group of the queue directory, so `ticketq init` as root prepares a
+ * queue that the pipe(8) user owns.
+ */
+#include "oauthmail-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/errorf.h"
+#include "lib/ini.h"
+#include "lib/safefile.h"
+#include "lib/strbuf.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_id.h"
+
+/* A delivery may wait for the queue lock once and for the index a few
+ * times (open, BEGIN, COMMIT): with these caps it still ends well
+ * within Postfix's command_time_limit (1000 s), which would kill it and
+ * bounce the mail (5.3.0). */
+#define BUSY_TIMEOUT_MAX 120
+#define LOCK_TIMEOUT_MAX 300
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+#define CONFIG_MAX (64 * 1024)
+#define DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -i"
+
+enum key_id {
+	K_ADDRESS,
+	K_NAME,
+	K_HMAC_KEY,
+	K_TAG_PREFIX,
+	K_ID_DOMAIN,
+	K_SENDMAIL,
+	K_MAX_MESSAGE,
+	K_MAX_ATTACHMENT,
+	K_MAX_TEXT,
+	K_BUSY_TIMEOUT,
+	K_LOCK_TIMEOUT,
+	K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+	"address",	     "name",
+	"hmac_key",	     "tag_prefix",
+	"message_id_domain", "sendmail",
+	"max_message_size",  "max_attachment_size",
+	"max_text_size",     "busy_timeout",
+	"lock_timeout",
+};
+
+struct parse_ctx {
+	struct ticket_config *cfg;
+	unsigned char seen[K_COUNT];
+};
+
+void ticket_config_free(struct ticket_config **cfgp)
+{
+	struct ticket_config *cfg = *cfgp;
+
+	if (cfg == NULL)
+		return;
+	wipe(cfg->hmac_key, sizeof(cfg->hmac_key));
+	free(cfg->dir);
+	free(cfg->path);
+	free(cfg->address);
+	free(cfg->name);
+	free(cfg->tag_prefix);
+	free(cfg->id_domain);
+	free(cfg->sendmail);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+void ticket_config_default_address(char *buf, size_t size)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "ticketq@%s", host);
+}
+
+/* "50M", "1024", "2G": bytes */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1024ULL * 1024 * 1024;
+	if (mult != 1)
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mult)
+		return -1;
+	*out = (uint64_t)v * mult;
+	return 0;
+}
+
+static int parse_seconds(const char *s, long max, int *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_hex_key(const char *s, unsigned char *key)
+{
+	size_t i;
+	unsigned int byte;
+
+	if (strlen(s) != TICKET_HMAC_KEY_LEN * 2)
+		return -1;
+	for (i = 0; i < TICKET_HMAC_KEY_LEN; i++) {
+		if (!isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &byte) != 1)
+			return -1;
+		key[i] = (unsigned char)byte;
+	}
+	return 0;
+}
+
+static int valid_address(const char *s)
+{
+	const char *at = strrchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' || strlen(s) > 254)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || strchr("<>,;\"()[]\\", *s))
+			return 0;
+	return 1;
+}
+
+static int valid_prefix(const char *s)
+{
+	if (strlen(s) > 32)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || (unsigned char)*s > '~' ||
+		    strchr("[]", *s) != NULL || isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int valid_domain(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 253)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(".-_", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int set_string(char **field, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Set one key; *why is filled whether or not it fails. */
+static int set_value_why(struct ticket_config *cfg, enum key_id id,
+			 const char *v, const char **why)
+{
+	switch (id) {
+	case K_ADDRESS:
+		*why = "address: want user@domain";
+		return valid_address(v) ? set_string(&cfg->address, v) : -1;
+	case K_NAME:
+		*why = "name: out of memory";
+		return set_string(&cfg->name, v);
+	case K_HMAC_KEY:
+		*why = "hmac_key: want 64 hex digits (ticketq init makes one)";
+		return parse_hex_key(v, cfg->hmac_key);
+	case K_TAG_PREFIX:
+		*why = "tag_prefix: printable ASCII, no [ ] or digits, at "
+		       "most 32";
+		return valid_prefix(v) ? set_string(&cfg->tag_prefix, v) : -1;
+	case K_ID_DOMAIN:
+		*why = "message_id_domain: a domain name";
+		return valid_domain(v) ? set_string(&cfg->id_domain, v) : -1;
+	case K_SENDMAIL:
+		*why = "sendmail: want an absolute command path";
+		return v[0] == '/' ? set_string(&cfg->sendmail, v) : -1;
+	case K_MAX_MESSAGE:
+	case K_MAX_ATTACHMENT:
+	case K_MAX_TEXT:
+		*why = "size: want bytes, or a number with K, M or G";
+		return parse_size(
+			v, id == K_MAX_MESSAGE	    ? &cfg->max_message_size
+			   : id == K_MAX_ATTACHMENT ? &cfg->max_attachment_size
+						    : &cfg->max_text_size);
+	case K_BUSY_TIMEOUT:
+		*why = "busy_timeout: want seconds, 1 to " STR(
+			BUSY_TIMEOUT_MAX);
+		return parse_seconds(v, BUSY_TIMEOUT_MAX, &cfg->busy_timeout);
+	case K_LOCK_TIMEOUT:
+		*why = "lock_timeout: want seconds, 1 to " STR(
+			LOCK_TIMEOUT_MAX);
+		return parse_seconds(v, LOCK_TIMEOUT_MAX, &cfg->lock_timeout);
+	default:
+		return -1;
+	}
+}
+
+static int set_value(struct ticket_config *cfg, enum key_id id, const char *v,
+		     const char **why)
+{
+	const char *msg = NULL;
+	int r = set_value_why(cfg, id, v, &msg);
+
+	if (r < 0)
+		*why = msg ? msg : "out of memory";
+	return r;
+}
+
+static int config_cb(const struct ini_event *ev, void *vctx,
+		     const char **error_r)
+{
+	struct parse_ctx *ctx = vctx;
+	int i;
+
+	if (ev->kind != NULL) {
+		*error_r = "ticketq.conf has no sections";
+		return -1;
+	}
+	for (i = 0; i < K_COUNT; i++)
+		if (strcmp(ev->key, key_names[i]) == 0)
+			break;
+	if (i == K_COUNT) {
+		*error_r = errorf("unknown key '%s'", ev->key);
+		return -1;
+	}
+	if (ctx->seen[i]) {
+		*error_r = errorf("'%s' set twice", ev->key);
+		return -1;
+	}
+	ctx->seen[i] = 1;
+	return set_value(ctx->cfg, (enum key_id)i, ev->value, error_r);
+}
+
+static int config_defaults(struct ticket_config *cfg, const char *dir)
+{
+	cfg->max_message_size = 100ULL * 1024 * 1024;
+	cfg->max_attachment_size = 50ULL * 1024 * 1024;
+	cfg->max_text_size = 1024 * 1024;
+	cfg->busy_timeout = 60;
+	cfg->lock_timeout = 120;
+	if ((cfg->dir = strdup(dir)) == NULL ||
+	    asprintf(&cfg->path, "%s/%s", dir, TICKET_CONFIG_NAME) < 0) {
+		cfg->path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int config_finish(struct ticket_config *cfg, const char *filename,
+			 const struct parse_ctx *ctx, const char **error_r)
+{
+	const char *at;
+
+	if (!ctx->seen[K_HMAC_KEY] || !ctx->seen[K_ADDRESS]) {
+		*error_r = errorf("%s: 'address' and 'hmac_key' are required "
+				  "(ticketq init writes both)",
+				  filename);
+		return -1;
+	}
+	at = strrchr(cfg->address, '@');
+	if ((cfg->name == NULL && set_string(&cfg->name, "") < 0) ||
+	    (cfg->tag_prefix == NULL &&
+	     set_string(&cfg->tag_prefix, "#") < 0) ||
+	    (cfg->sendmail == NULL &&
+	     set_string(&cfg->sendmail, DEFAULT_SENDMAIL) < 0) ||
+	    (cfg->id_domain == NULL &&
+	     set_string(&cfg->id_domain, at + 1) < 0)) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+int ticket_config_parse(const char *dir, const char *filename, const char *text,
+			size_t len, struct ticket_config **cfg_r,
+			const char **error_r)
+{
+	struct parse_ctx ctx;
+	struct ticket_config *cfg = calloc(1, sizeof(*cfg));
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (cfg == NULL || config_defaults(cfg, dir) < 0) {
+		ticket_config_free(&cfg);
+		*error_r = "out of memory";
+		return -1;
+	}
+	ctx.cfg = cfg;
+	if (ini_parse(filename, text, len, config_cb, &ctx, error_r) < 0 ||
+	    config_finish(cfg, filename, &ctx, error_r) < 0) {
+		ticket_config_free(&cfg);
+		return -1;
+	}
+	*cfg_r = cfg;
+	return 0;
+}
+
+int ticket_config_load(const char *dir, struct ticket_config **cfg_r,
+		       const char **error_r)
+{
+	struct strbuf sb;
+	char *path;
+	int ret;
+
+	if (asprintf(&path, "%s/%s", dir, TICKET_CONFIG_NAME) < 0) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	strbuf_init(&sb, CONFIG_MAX);
+	ret = safefile_read(path, CONFIG_MAX, &sb, error_r);
+	if (ret == 0)
+		ret = ticket_config_parse(dir, path, sb.data ? sb.data : "",
+					  sb.len, cfg_r, error_r);
+	strbuf_free(&sb);
+	free(path);
+	return ret;
+}
+
+static int own_like_queue(const char *path, const struct stat *qst)
+{
+	if (geteuid() != 0)
+		return 0;
+	return lchown(path, qst->st_uid, qst->st_gid);
+}
+
+static int make_dir(const char *path, const struct stat *qst,
+		    const char **error_r)
+{
+	if (mkdir(path, 0750) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		*error_r = errorf("mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (qst != NULL && own_like_queue(path, qst) < 0) {
+		*error_r = errorf("chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int write_config(const char *dir, const char *address,
+			const char **error_r)
+{
+	unsigned char key[TICKET_HMAC_KEY_LEN];
+	struct strbuf sb;
+	char path[4096];
+	size_t i;
+	int ret = -1;
+
+	if (ticket_id_random(key, sizeof(key)) < 0) {
+		*error_r = "no random bytes for the HMAC key (getrandom)";
+		return -1;
+	}
+	strbuf_init(&sb, CONFIG_MAX);
+	strbuf_printf(&sb,
+		      "# ticketq queue config (ticketq(1)).  Keep hmac_key "
+		      "secret: it signs our Message-IDs.\n"
+		      "address = %s\n"
+		      "# name = Help Desk\n"
+		      "# tag_prefix = #\n"
+		      "# sendmail = " DEFAULT_SENDMAIL " -f %s\n"
+		      "# max_message_size = 100M\n"
+		      "# max_attachment_size = 50M\n"
+		      "# max_text_size = 1M\n"
+		      "hmac_key = ",
+		      address, address);
+	for (i = 0; i < sizeof(key); i++)
+		strbuf_printf(&sb, "%02x", key[i]);
+	if (strbuf_append_str(&sb, "\n") == 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, TICKET_CONFIG_NAME);
+		ret = safefile_write(path, sb.data, sb.len, 0640, 1, error_r);
+	} else {
+		*error_r = "out of memory";
+	}
+	wipe(key, sizeof(key));
+	strbuf_free(&sb);
+	return ret;
+}
+
+int ticket_config_init(const char *dir, const char *address, int *created_r,
+		       const char **error_r)
+{
+	static const char *const subdirs[] = {"tmp", "new", "cur", "files"};
+	char path[4096];
+	struct stat st;
+	size_t i;
+
+	*created_r = 0;
+	if (!valid_address(address)) {
+		*error_r =
+			errorf("queue address '%s': want user@domain", address);
+		return -1;
+	}
+	if (make_dir(dir, NULL, error_r) < 0)
+		return -1;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		*error_r = errorf("%s: not a directory", dir);
+		return -1;
+	}
+	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]);
+		if (make_dir(path, &st, error_r) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, TICKET_CONFIG_NAME);
+	if (access(path, F_OK) == 0)
+		return 0;
+	if (write_config(dir, address, error_r) < 0)
+		return -1;
+	*created_r = 1;
+	return 0;
+}

@@ -1,0 +1,751 @@
+/*
+ * ticket_deliver.c - a message into the ticket queue, never lost.
+ *
+ * Order of work (the Maildir is the truth, the index is derived):
+ *
+ *   1. copy the input to tmp/, fsync (ticket_maildir_receive)
+ *   2. parse that file (GMime, contents stay on disk), once
+ *   3. name it by its dedup key: SHA-256 over Message-ID and body hash
+ *      (no Message-ID: over the headers and the body hash), and link it
+ *      into new/ (an existing copy is kept: a retry after a crash or a
+ *      DB failure finds it instead of making a second one); fsync new/
+ *   4. decide what it is (ticket_classify) or recognise our own stored
+ *      replies and notes by their signed headers
+ *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction:
+ *      dedup check, thread lookup, ticket, message, attachments (files
+ *      written now, removed again if the transaction fails),
+ *      participants, state change, event for `ticketq next`
+ *
+ * Threading: In-Reply-To then References (newest first), each checked
+ * as our own signed Message-ID and as any stored Message-ID; bounces
+ * first by the Message-IDs inside the report; then the message's own
+ * Message-ID (the same mail with another body); then the subject tag,
+ * accepted only from a participant of that ticket; else customers get
+ * a new ticket and robots get none.  Robots filed on a ticket never
+ * change its state; bounces flag it.
+ *
+ * Failure modes: every failure before the commit is transient for the
+ * MTA (TICKET_ERR_TEMP) except a broken queue (TICKET_ERR_QUEUE), and
+ * leaves nothing half-visible: the transaction is rolled back and the
+ * files it wrote are removed; the raw copy stays in new/ for the retry.
+ */
+#include "oauthmail-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "lib/errorf.h"
+#include "lib/strbuf.h"
+#include "ticket/ticket_classify.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_files.h"
+#include "ticket/ticket_id.h"
+#include "ticket/ticket_maildir.h"
+#include "ticket/ticket_store.h"
+
+#define NUMBER_TRIES 200
+#define ADDR_PRINT_MAX 200
+#define ADDR_MAX 320 /* an addr-spec: 64 + 1 + 255 */
+
+struct filing {
+	struct ticket_queue *q;
+	struct ticket_mail *m;
+	struct ticket_delivery *d;
+	char dkey[64];
+	char file[128]; /* "new/NAME" */
+	time_t arrived;
+	int64_t size;
+	uint64_t ticket;
+	const char *note; /* "close" / "reopen" */
+	struct ticket_strv created;
+	int queue_err; /* a non-transient index failure */
+};
+
+void ticket_deliver_dkey(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s", (int)strcspn(name, ":"), name);
+}
+
+static void hex32(const unsigned char *in, char *out)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* SHA-256 over Message-ID and body hash; without a Message-ID over the
+ * header block and the body hash (the whole message, in effect). */
+static void dedup_key(const struct ticket_spool *sp, const char *mid,
+		      char out[33])
+{
+	const char *hdrs = sp->headers.data ? sp->headers.data : "";
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+	unsigned char md[32];
+	gsize n = sizeof(md);
+
+	g_checksum_update(c, (const guchar *)"ticketq-dkey-1", 15);
+	if (mid != NULL) {
+		g_checksum_update(c, (const guchar *)mid,
+				  (gssize)strlen(mid) + 1);
+	} else {
+		g_checksum_update(c, (const guchar *)"\0raw", 4);
+		g_checksum_update(c, (const guchar *)hdrs,
+				  (gssize)sp->headers.len);
+	}
+	g_checksum_update(c, sp->body_hash, sizeof(sp->body_hash));
+	g_checksum_get_digest(c, md, &n);
+	g_checksum_free(c);
+	hex32(md, out);
+}
+
+/* A mail without From, Message-ID, Date and Subject was not understood,
+ * whatever GMime made of it. */
+static void mark_unparsed(struct ticket_mail *m)
+{
+	if (m->msg != NULL && m->from_addr == NULL && m->message_id == NULL &&
+	    m->date == 0 && m->subject[0] == '\0')
+		m->flags |= TICKET_FLAG_UNPARSED;
+}
+
+/* Parse the spooled copy once: its Message-ID names the file, the index
+ * step uses the same parse. */
+static int parse_spool(struct ticket_queue *q, const struct ticket_spool *sp,
+		       struct ticket_delivery *d, const char **error_r)
+{
+	int fd = open(sp->tmp_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		*error_r = errorf("open %s: %s", sp->tmp_path, strerror(errno));
+		return -1;
+	}
+	if (ticket_mail_parse_fd(fd, q->cfg->max_text_size, &d->mail, error_r) <
+	    0)
+		return -1;
+	mark_unparsed(d->mail);
+	dedup_key(sp, d->mail->msg ? d->mail->message_id : NULL, d->name);
+	return 0;
+}
+
+void ticket_delivery_done(struct ticket_delivery *d)
+{
+	ticket_mail_free(&d->mail);
+}
+
+/* An envelope address fit for a header line. */
+static void clean_addr(const char *in, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; in[i] != '\0' && o + 1 < size && i < ADDR_PRINT_MAX; i++)
+		if ((unsigned char)in[i] > ' ' && strchr("<>\"", in[i]) == NULL)
+			out[o++] = in[i];
+	out[o] = '\0';
+}
+
+static char *make_prepend(const char *sender, const char *recipient)
+{
+	char s[ADDR_PRINT_MAX + 1] = "", r[ADDR_PRINT_MAX + 1] = "";
+	char *out = NULL;
+
+	if (sender != NULL)
+		clean_addr(sender, s, sizeof(s));
+	if (sender != NULL && strcasecmp(s, "MAILER-DAEMON") == 0)
+		s[0] = '\0';
+	if (recipient != NULL)
+		clean_addr(recipient, r, sizeof(r));
+	if (asprintf(&out, "%s%s%s%s%s%s", sender ? "Return-Path: <" : "", s,
+		     sender ? ">\n" : "", r[0] ? "Delivered-To: " : "", r,
+		     r[0] ? "\n" : "") < 0)
+		return NULL;
+	return out;
+}
+
+enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
+					  const char *sender,
+					  const char *recipient,
+					  struct ticket_delivery *d,
+					  struct ticket_spool *sp,
+					  const char **error_r)
+{
+	char *prepend = make_prepend(sender, recipient);
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
+	if (prepend == NULL) {
+		*error_r = "out of memory";
+		return TICKET_ERR_TEMP;
+	}
+	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
+				   q->cfg->max_message_size, sp, error_r);
+	d->size = sp->size;
+	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
+		d->outcome = sp->too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;
+	else if (r == 0 && (r = parse_spool(q, sp, d, error_r)) == 0)
+		d->outcome = TICKET_STORED;
+	free(prepend);
+	if (r < 0 || d->outcome != TICKET_STORED)
+		ticket_maildir_discard(sp);
+	if (r < 0)
+		ticket_delivery_done(d);
+	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+}
+
+enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
+					 struct ticket_delivery *d,
+					 struct ticket_spool *sp,
+					 const char **error_r)
+{
+	int existed;
+
+	if (ticket_maildir_commit(q->cfg->dir, sp, d->name, &existed, error_r) <
+	    0)
+		return TICKET_ERR_TEMP;
+	d->existed = existed;
+	ticket_maildir_discard(sp);
+	return TICKET_OK;
+}
+
+enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
+					const char *sender,
+					const char *recipient,
+					struct ticket_delivery *d,
+					const char **error_r)
+{
+	struct ticket_spool sp;
+	enum ticket_status st;
+
+	st = ticket_deliver_receive(q, in_fd, sender, recipient, d, &sp,
+				    error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+		return st;
+	st = ticket_deliver_commit(q, d, &sp, error_r);
+	ticket_maildir_discard(&sp);
+	if (st != TICKET_OK)
+		ticket_delivery_done(d);
+	return st;
+}
+
+enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
+				  const char *sender, const char *recipient,
+				  struct ticket_delivery *d,
+				  const char **error_r)
+{
+	char path[4096 + 128];
+	enum ticket_status st;
+
+	st = ticket_deliver_spool(q, in_fd, sender, recipient, d, error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+		return st;
+	st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
+	if (st == TICKET_OK)
+		st = ticket_queue_store(q, error_r);
+	if (st != TICKET_OK) {
+		ticket_delivery_done(d);
+		return st;
+	}
+	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
+	return ticket_deliver_file(q, path, d->name, d, error_r);
+}
+
+/* Our own stored reply or note: trusted only with a valid signature. */
+static int own_copy(struct filing *f)
+{
+	struct ticket_mail *m = f->m;
+	const char *v = ticket_mail_header(m, TICKET_SENT_HEADER);
+	char action[16], sig[64], data[1024];
+	uint64_t t;
+
+	if (m->message_id == NULL ||
+	    !ticket_id_parse_own(f->q->cfg, m->message_id, &t))
+		return 0;
+	if (v != NULL && ticket_id_check(f->q->cfg, "sent", m->message_id, v)) {
+		m->kind = TICKET_KIND_REPLY;
+		f->ticket = t;
+		return 1;
+	}
+	v = ticket_mail_header(m, TICKET_NOTE_HEADER);
+	if (v == NULL || sscanf(v, "%15s %63s", action, sig) != 2 ||
+	    (strcmp(action, "close") != 0 && strcmp(action, "reopen") != 0))
+		return 0;
+	snprintf(data, sizeof(data), "%s %s", action, m->message_id);
+	if (!ticket_id_check(f->q->cfg, "note", data, sig))
+		return 0;
+	m->kind = TICKET_KIND_NOTE;
+	f->note = strcmp(action, "close") == 0 ? "close" : "reopen";
+	f->ticket = t;
+	return 1;
+}
+
+static int store_fail(struct filing *f)
+{
+	if (!ticket_store_temp_failure(f->q->store))
+		f->queue_err = 1;
+	return -1;
+}
+
+static int thread_refs(struct filing *f, const struct ticket_strv *ids,
+		       const char *how, const char **error_r)
+{
+	struct ticket_store *st = f->q->store;
+	uint64_t t;
+	size_t i;
+	int r;
+
+	for (i = 0; i < ids->n; i++) {
+		if (ticket_id_parse_own(f->q->cfg, ids->v[i], &t)) {
+			r = ticket_store_ticket_exists(st, t, error_r);
+			if (r < 0)
+				return store_fail(f);
+			if (r == 1) {
+				f->ticket = t;
+				f->d->how = "our Message-ID";
+				return 1;
+			}
+		}
+		r = ticket_store_ticket_by_message_id(st, ids->v[i], &t,
+						      error_r);
+		if (r < 0)
+			return store_fail(f);
+		if (r == 1) {
+			f->ticket = t;
+			f->d->how = how;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int thread_tag(struct filing *f, const char **error_r)
+{
+	struct ticket_store *st = f->q->store;
+	uint64_t t;
+	int r;
+
+	if (!ticket_id_find_tag(f->q->cfg, f->m->subject, &t) ||
+	    f->m->from_addr == NULL)
+		return 0;
+	r = ticket_store_is_participant(st, t, f->m->from_addr, error_r);
+	if (r < 0)
+		return store_fail(f);
+	if (r == 1) {
+		f->ticket = t;
+		f->d->how = "subject tag";
+	}
+	return r;
+}
+
+static int find_thread(struct filing *f, const char **error_r)
+{
+	int r = 0;
+
+	if (f->m->kind == TICKET_KIND_BOUNCE)
+		r = thread_refs(f, &f->m->dsn_refs, "bounced message", error_r);
+	if (r == 0)
+		r = thread_refs(f, &f->m->refs, "References", error_r);
+	if (r == 0 && f->m->message_id != NULL) {
+		/* the same mail again with another body (a list footer,
+		 * a second alias): the same ticket */
+		struct ticket_strv self = {&f->m->message_id, 1};
+
+		r = thread_refs(f, &self, "same Message-ID", error_r);
+	}
+	if (r == 0 && f->m->kind != TICKET_KIND_BOUNCE)
+		r = thread_tag(f, error_r);
+	return r;
+}
+
+/* From, else Reply-To, else the Return-Path's address (without its
+ * angle brackets, lower-case like the others), else "unknown". */
+static const char *requester(struct filing *f, char *buf, size_t size)
+{
+	const char *rp;
+	size_t i, n;
+
+	if (f->m->from_addr != NULL && f->m->from_addr[0] != '\0')
+		return f->m->from_addr;
+	if (f->m->reply_to != NULL && f->m->reply_to[0] != '\0')
+		return f->m->reply_to;
+	rp = ticket_mail_header(f->m, "Return-Path");
+	if (rp == NULL)
+		return "unknown";
+	rp += strspn(rp, " \t<");
+	n = strcspn(rp, "> \t");
+	if (n == 0 || n >= size)
+		return "unknown";
+	for (i = 0; i < n; i++)
+		buf[i] = g_ascii_tolower(rp[i]);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int new_ticket(struct filing *f, const char **error_r)
+{
+	struct ticket_store *st = f->q->store;
+	const char *subject = f->m->subject[0] ? f->m->subject : "(no subject)";
+	char who[ADDR_MAX];
+	unsigned int i;
+	uint64_t t;
+	int r;
+
+	for (i = 0; i < NUMBER_TRIES; i++) {
+		t = ticket_id_number(f->q->cfg, f->dkey, i);
+		r = ticket_store_ticket_exists(st, t, error_r);
+		if (r < 0)
+			return store_fail(f);
+		if (r == 0)
+			break;
+	}
+	if (i == NUMBER_TRIES) {
+		*error_r = "no free ticket number";
+		return -1;
+	}
+	f->ticket = t;
+	f->d->new_ticket = 1;
+	if (ticket_store_create_ticket(
+		    st, t, subject, requester(f, who, sizeof(who)), f->arrived,
+		    (f->m->flags & TICKET_FLAG_UNPARSED) ? "unparsed" : "",
+		    error_r) < 0)
+		return store_fail(f);
+	return 0;
+}
+
+/* Which ticket, if any: sets f->ticket (0 = not filed). */
+static int decide(struct filing *f, const char **error_r)
+{
+	enum ticket_kind kind = f->m->kind;
+	int r;
+
+	if (kind == TICKET_KIND_REPLY || kind == TICKET_KIND_NOTE) {
+		r = ticket_store_ticket_exists(f->q->store, f->ticket, error_r);
+		if (r < 0)
+			return store_fail(f);
+		f->ticket = r == 1 ? f->ticket : 0;
+		return 0;
+	}
+	if (kind == TICKET_KIND_LOOP)
+		return 0;
+	if (!(f->m->flags & TICKET_FLAG_UNPARSED) &&
+	    (r = find_thread(f, error_r)) != 0)
+		return r < 0 ? -1 : 0;
+	if (kind == TICKET_KIND_CUSTOMER)
+		return new_ticket(f, error_r);
+	return 0;
+}
+
+static int ours(struct filing *f, const char *addr)
+{
+	static const char *const hdrs[] = {"Delivered-To", "X-Original-To"};
+	const char *v;
+	size_t i;
+
+	if (strcasecmp(addr, f->q->cfg->address) == 0)
+		return 1;
+	for (i = 0; i < 2; i++) {
+		v = ticket_mail_header(f->m, hdrs[i]);
+		if (v != NULL && strcasecmp(v, addr) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int add_one(struct filing *f, const char *addr, const char **error_r)
+{
+	if (addr == NULL || addr[0] == '\0' || ours(f, addr))
+		return 0;
+	if (ticket_store_add_participant(f->q->store, f->ticket, addr,
+					 error_r) < 0)
+		return store_fail(f);
+	return 0;
+}
+
+static int add_participants(struct filing *f, const char **error_r)
+{
+	struct ticket_mail *m = f->m;
+	char who[ADDR_MAX];
+	size_t i;
+
+	if (m->kind != TICKET_KIND_CUSTOMER)
+		return 0;
+	if (add_one(f, requester(f, who, sizeof(who)), error_r) < 0 ||
+	    add_one(f, m->reply_to, error_r) < 0)
+		return -1;
+	for (i = 0; i < m->to.n; i++)
+		if (add_one(f, m->to.v[i], error_r) < 0)
+			return -1;
+	for (i = 0; i < m->cc.n; i++)
+		if (add_one(f, m->cc.v[i], error_r) < 0)
+			return -1;
+	return 0;
+}
+
+static char *join(const struct ticket_strv *sv)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, 64 * 1024);
+	for (i = 0; i < sv->n; i++)
+		if (strbuf_printf(&sb, "%s%s", i ? ", " : "", sv->v[i]) < 0)
+			break;
+	return strbuf_steal(&sb);
+}
+
+static int insert_message(struct filing *f, int64_t *id_r, const char **error_r)
+{
+	struct ticket_mail *m = f->m;
+	struct ticket_store_msg sm;
+	char flags[160];
+	char *to = join(&m->to), *cc = join(&m->cc);
+	int r;
+
+	memset(&sm, 0, sizeof(sm));
+	ticket_mail_flags_format(m->flags, flags, sizeof(flags));
+	sm.ticket = f->ticket;
+	sm.dkey = f->dkey;
+	sm.file = f->file;
+	sm.message_id = m->message_id;
+	sm.kind = ticket_mail_kind_name(m->kind);
+	sm.flags = flags;
+	sm.reason = m->reason[0] ? m->reason : NULL;
+	sm.from_addr = m->from_addr;
+	sm.from_name = m->from_name;
+	sm.reply_to = m->reply_to;
+	sm.to_addrs = to;
+	sm.cc_addrs = cc;
+	sm.subject = m->subject;
+	sm.date = m->date ? m->date : f->arrived;
+	sm.arrived = f->arrived;
+	sm.size = f->size;
+	sm.text = m->text.data ? m->text.data : "";
+	sm.html = m->html.len ? m->html.data : NULL;
+	r = ticket_store_add_message(f->q->store, &sm, error_r);
+	free(to);
+	free(cc);
+	*id_r = sm.id;
+	return r < 0 ? store_fail(f) : 0;
+}
+
+static int insert_attachments(struct filing *f, int64_t msg,
+			      const char **error_r)
+{
+	struct ticket_store_att a;
+	struct ticket_part *p;
+
+	for (p = f->m->parts; p != NULL; p = p->next) {
+		memset(&a, 0, sizeof(a));
+		a.message = msg;
+		a.path = p->path;
+		a.name = p->name   ? p->name
+			 : p->path ? strrchr(p->path, '/') + 1
+				   : "attachment";
+		a.content_type = p->content_type;
+		a.size = (int64_t)p->size;
+		a.content_id = p->content_id;
+		a.is_inline = p->inline_ref;
+		if (ticket_store_add_attachment(f->q->store, &a, error_r) < 0)
+			return store_fail(f);
+	}
+	if (!(f->m->flags & TICKET_FLAG_UNPARSED))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.message = msg;
+	a.name = "message.eml";
+	a.content_type = "message/rfc822";
+	a.size = f->size;
+	a.path = f->file;
+	return ticket_store_add_attachment(f->q->store, &a, error_r) < 0
+		       ? store_fail(f)
+		       : 0;
+}
+
+static int save_files(struct filing *f, const char **error_r)
+{
+	if (f->ticket == 0)
+		return 0;
+	ticket_files_mark_inline(f->m);
+	if (ticket_files_save(f->q->files_root, "files", f->ticket, f->m,
+			      f->dkey, f->q->cfg->max_attachment_size,
+			      &f->created, error_r) < 0)
+		return -1;
+	if (ticket_files_rewrite_html(f->m) < 0) {
+		*error_r = "out of memory rewriting cid: links";
+		return -1;
+	}
+	return 0;
+}
+
+static int update_ticket(struct filing *f, int64_t msg, const char **error_r)
+{
+	struct ticket_store *st = f->q->store;
+	int answer = !(f->m->flags & TICKET_FLAG_NO_AUTO_ANSWER);
+	const char *event = NULL;
+	int r = 0;
+
+	switch (f->m->kind) {
+	case TICKET_KIND_CUSTOMER:
+		event = f->d->new_ticket ? "ticket" : "message";
+		if (!f->d->new_ticket)
+			r = ticket_store_update(st, f->ticket, "open",
+						f->arrived, NULL, error_r);
+		break;
+	case TICKET_KIND_AUTOREPLY:
+		event = "message";
+		break;
+	case TICKET_KIND_BOUNCE:
+		event = "bounce";
+		r = ticket_store_update(st, f->ticket, NULL, 0, "bounced",
+					error_r);
+		break;
+	case TICKET_KIND_REPLY:
+		r = ticket_store_update(st, f->ticket, "answered", f->arrived,
+					NULL, error_r);
+		break;
+	case TICKET_KIND_NOTE:
+		r = ticket_store_update(st, f->ticket,
+					strcmp(f->note, "close") == 0 ? "closed"
+								      : "open",
+					f->arrived, NULL, error_r);
+		break;
+	default:
+		break;
+	}
+	if (r == 0 && event != NULL)
+		r = ticket_store_add_event(st, event, f->ticket, msg,
+					   f->arrived, answer, error_r);
+	return r < 0 ? store_fail(f) : 0;
+}
+
+static int file_it(struct filing *f, const char **error_r)
+{
+	int64_t msg = 0;
+
+	if (decide(f, error_r) < 0 || save_files(f, error_r) < 0 ||
+	    insert_message(f, &msg, error_r) < 0)
+		return -1;
+	if (f->ticket == 0)
+		return 0;
+	if (insert_attachments(f, msg, error_r) < 0 ||
+	    add_participants(f, error_r) < 0 ||
+	    update_ticket(f, msg, error_r) < 0)
+		return -1;
+	return 0;
+}
+
+static enum ticket_status index_mail(struct filing *f, const char **error_r)
+{
+	struct ticket_store *st = f->q->store;
+	int r;
+
+	if (ticket_store_begin(st, error_r) < 0)
+		return ticket_store_temp_failure(st) ? TICKET_ERR_TEMP
+						     : TICKET_ERR_QUEUE;
+	r = ticket_store_has_dkey(st, f->dkey, error_r);
+	if (r == 1) {
+		ticket_store_rollback(st);
+		f->d->outcome = TICKET_DUPLICATE;
+		return TICKET_OK;
+	}
+	if (r < 0 || file_it(f, error_r) < 0 ||
+	    ticket_store_commit(st, error_r) < 0) {
+		if (r < 0)
+			store_fail(f);
+		ticket_store_rollback(st);
+		ticket_files_undo(&f->created);
+		return f->queue_err ? TICKET_ERR_QUEUE : TICKET_ERR_TEMP;
+	}
+	f->d->outcome = TICKET_STORED;
+	return TICKET_OK;
+}
+
+static void report(struct filing *f)
+{
+	struct ticket_delivery *d = f->d;
+
+	d->ticket = f->ticket;
+	d->kind = f->m->kind;
+	d->flags = f->m->flags;
+	snprintf(d->reason, sizeof(d->reason), "%s", f->m->reason);
+	snprintf(d->from, sizeof(d->from), "%s",
+		 f->m->from_addr ? f->m->from_addr : "");
+}
+
+/* The message: parsed by the spool step, or read from its file now. */
+static int open_parse(struct filing *f, const char *path, const char **error_r)
+{
+	struct stat st;
+	int fd = -1;
+
+	if (f->d->mail != NULL) {
+		f->m = f->d->mail;
+		f->d->mail = NULL;
+		if (stat(path, &st) < 0) {
+			*error_r = errorf("stat %s: %s", path, strerror(errno));
+			return -1;
+		}
+	} else if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		   fstat(fd, &st) < 0) {
+		*error_r = errorf("open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	f->arrived = st.st_mtime;
+	f->size = (int64_t)st.st_size;
+	if (fd >= 0 && ticket_mail_parse_fd(fd, f->q->cfg->max_text_size, &f->m,
+					    error_r) < 0)
+		return -1;
+	mark_unparsed(f->m);
+	return 0;
+}
+
+enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
+				       const char *name,
+				       struct ticket_delivery *d,
+				       const char **error_r)
+{
+	struct filing f;
+	enum ticket_status st;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.q = q;
+	f.d = d;
+	ticket_deliver_dkey(name, f.dkey, sizeof(f.dkey));
+	if (name != d->name)
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(f.file, sizeof(f.file), "%s/%s",
+		 strstr(path, "/cur/") ? "cur" : "new", name);
+	/* a quick look first, unless this is a fresh copy just parsed */
+	r = d->mail != NULL && !d->existed
+		    ? 0
+		    : ticket_store_has_dkey(q->store, f.dkey, error_r);
+	if (r != 0) {
+		ticket_delivery_done(d);
+		d->outcome = TICKET_DUPLICATE;
+		return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
+	}
+	if (open_parse(&f, path, error_r) < 0) {
+		ticket_mail_free(&f.m);
+		return TICKET_ERR_TEMP;
+	}
+	if (!own_copy(&f))
+		ticket_classify(f.m, q->cfg);
+	if (f.m->flags & TICKET_FLAG_UNPARSED)
+		f.m->kind = TICKET_KIND_CUSTOMER; /* always a ticket */
+	st = index_mail(&f, error_r);
+	report(&f);
+	ticket_strv_free(&f.created);
+	ticket_mail_free(&f.m);
+	return st;
+}

@@ -1,0 +1,125 @@
+/*
+ * ticket_queue.c - open a ticket queue for work.
+ *
+ * A queue is its config, a lock file and the index.  The lock is a
+ * flock(2) on DIR/ticketq.lock: deliveries and readers hold it shared,
+ * `reindex` holds it exclusive while it swaps in a rebuilt tickets.db,
+ * so nobody has the old database open at that moment.  Waiting for it
+ * is bounded by lock_timeout; a timeout is a transient failure (the
+ * MTA retries the delivery).
+ */
+#include "oauthmail-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/errorf.h"
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_queue.h"
+#include "ticket/ticket_store.h"
+
+void ticket_queue_path(const struct ticket_queue *q, const char *name,
+		       char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", q->cfg->dir, name);
+}
+
+enum ticket_status ticket_queue_open(const char *dir, struct ticket_queue **q_r,
+				     const char **error_r)
+{
+	struct ticket_queue *q = calloc(1, sizeof(*q));
+	int r;
+
+	if (q == NULL) {
+		*error_r = "out of memory";
+		return TICKET_ERR_TEMP;
+	}
+	q->lock_fd = -1;
+	r = ticket_config_load(dir, &q->cfg, error_r);
+	if (r != 0) {
+		if (r > 0)
+			*error_r = errorf("%s is not a ticket queue (no %s; "
+					  "run: ticketq init --queue %s)",
+					  dir, TICKET_CONFIG_NAME, dir);
+		free(q);
+		return TICKET_ERR_QUEUE;
+	}
+	ticket_queue_path(q, "files", q->files_root, sizeof(q->files_root));
+	*q_r = q;
+	return TICKET_OK;
+}
+
+static int lock_try(int fd, enum ticket_lock lock)
+{
+	return flock(fd, (lock == TICKET_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH) |
+				 LOCK_NB);
+}
+
+enum ticket_status ticket_queue_lock(struct ticket_queue *q,
+				     enum ticket_lock lock,
+				     const char **error_r)
+{
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	char path[4096 + 32];
+	time_t deadline = time(NULL) + q->cfg->lock_timeout;
+
+	if (q->lock == lock)
+		return TICKET_OK;
+	ticket_queue_path(q, TICKET_LOCK_NAME, path, sizeof(path));
+	if (q->lock_fd < 0)
+		q->lock_fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0640);
+	if (q->lock_fd < 0) {
+		*error_r = errorf("open %s: %s", path, strerror(errno));
+		return TICKET_ERR_TEMP;
+	}
+	while (lock_try(q->lock_fd, lock) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			*error_r = errorf("lock %s: %s", path, strerror(errno));
+			return TICKET_ERR_TEMP;
+		}
+		if (time(NULL) >= deadline) {
+			*error_r = errorf("queue locked for more than %d s "
+					  "(reindex running?): %s",
+					  q->cfg->lock_timeout, path);
+			return TICKET_ERR_TEMP;
+		}
+		nanosleep(&pause, NULL);
+	}
+	q->lock = lock;
+	return TICKET_OK;
+}
+
+enum ticket_status ticket_queue_store(struct ticket_queue *q,
+				      const char **error_r)
+{
+	char path[4096 + 32];
+
+	if (q->store != NULL)
+		return TICKET_OK;
+	ticket_queue_path(q, TICKET_DB_NAME, path, sizeof(path));
+	if (ticket_store_open(path, q->cfg->busy_timeout, 1, &q->store,
+			      error_r) < 0)
+		return ticket_store_open_failed_temp() ? TICKET_ERR_TEMP
+						       : TICKET_ERR_QUEUE;
+	return TICKET_OK;
+}
+
+void ticket_queue_close(struct ticket_queue **qp)
+{
+	struct ticket_queue *q = *qp;
+
+	if (q == NULL)
+		return;
+	ticket_store_close(&q->store);
+	if (q->lock_fd >= 0)
+		close(q->lock_fd);
+	ticket_config_free(&q->cfg);
+	free(q);
+	*qp = NULL;
+}

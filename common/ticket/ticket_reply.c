@@ -1,0 +1,427 @@
+/*
+ * ticket_reply.c - compose what the queue sends or notes down.
+ *
+ * A reply goes From the queue address To whoever wrote last (their
+ * Reply-To, else From), with In-Reply-To the message answered and
+ * References the ticket's thread (first Message-ID and the last nine,
+ * as RT trims them), the subject tag, our HMAC-signed Message-ID
+ * (tq.<ticket>.<nonce>.<sig>@domain: a customer's client that drops
+ * the tag still threads) and our loop header, so our own mail that
+ * comes back is never filed again.  Automatic answers also carry
+ * Auto-Submitted: auto-replied, Precedence: bulk and
+ * X-Auto-Response-Suppress: All, so the other side's robots stay quiet.
+ *
+ * Every outgoing message also gets a stored twin: the same bytes plus
+ * a signed X-Ticketq-Sent (replies) or X-Ticketq-Note (status notes)
+ * header.  The twin goes into the Maildir, so `reindex` knows our
+ * replies and status changes from the raw spool alone.
+ */
+#include "oauthmail-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+
+#include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_id.h"
+#include "ticket/ticket_reply.h"
+#include "ticket/ticket_store.h"
+
+#define REFS_HEAD 1
+#define REFS_TAIL 9
+
+static char *col_dup(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *v = sqlite3_column_text(stmt, i);
+
+	return v ? strdup((const char *)v) : NULL;
+}
+
+static int query(struct ticket_store *st, const char *sql, uint64_t ticket,
+		 sqlite3_stmt **stmt_r, const char **error_r)
+{
+	if (sqlite3_prepare_v2(ticket_store_db(st), sql, -1, stmt_r, NULL) !=
+	    SQLITE_OK)
+		return ticket_store_sql_fail(st, error_r);
+	sqlite3_bind_int64(*stmt_r, 1, (sqlite3_int64)ticket);
+	return 0;
+}
+
+static int load_ticket(struct ticket_store *st, struct ticket_reply_info *ri,
+		       const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (query(st,
+		  "SELECT status, subject, requester FROM tickets WHERE id = ?",
+		  ri->ticket, &stmt, error_r) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		ri->status = col_dup(stmt, 0);
+		ri->subject = col_dup(stmt, 1);
+		ri->to = col_dup(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The newest message matching sql's WHERE clause, columns: address,
+ * Message-ID, flags, kind. */
+static int load_newest(struct ticket_store *st, struct ticket_reply_info *ri,
+		       const char *sql, int addressing, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (query(st, sql, ri->ticket, &stmt, error_r) < 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && addressing) {
+		if (sqlite3_column_text(stmt, 0) != NULL) {
+			free(ri->to);
+			ri->to = col_dup(stmt, 0);
+		}
+		ri->in_reply_to = col_dup(stmt, 1);
+	} else if (rc == SQLITE_ROW) {
+		ri->last_flags = ticket_mail_flags_parse(
+			(const char *)sqlite3_column_text(stmt, 2));
+		ri->last_kind = col_dup(stmt, 3);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whom to answer (the last customer), and what came in last (any
+ * kind: `reply --auto` must not answer a robot). */
+static int load_last(struct ticket_store *st, struct ticket_reply_info *ri,
+		     const char **error_r)
+{
+	static const char cols[] =
+		"SELECT coalesce(reply_to, from_addr), message_id, flags, kind "
+		"FROM messages WHERE ticket = ? AND ";
+
+	char customer[256], inbound[256];
+
+	snprintf(customer, sizeof(customer),
+		 "%skind = 'customer' ORDER BY arrived DESC, id DESC LIMIT 1",
+		 cols);
+	snprintf(inbound, sizeof(inbound),
+		 "%skind IN ('customer', 'auto-reply', 'bounce') ORDER BY "
+		 "arrived DESC, id DESC LIMIT 1",
+		 cols);
+	if (load_newest(st, ri, customer, 1, error_r) < 0 ||
+	    load_newest(st, ri, inbound, 0, error_r) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
+		     const char **error_r)
+{
+	struct ticket_strv all = {NULL, 0};
+	sqlite3_stmt *stmt;
+	size_t i;
+	int rc, ret = 0;
+
+	if (query(st,
+		  "SELECT message_id FROM messages WHERE ticket = ? AND "
+		  "message_id IS NOT NULL AND kind <> 'note' "
+		  "ORDER BY arrived, id",
+		  ri->ticket, &stmt, error_r) < 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && ret == 0)
+		ret = ticket_strv_add(
+			&all, (const char *)sqlite3_column_text(stmt, 0),
+			(size_t)-1);
+	sqlite3_finalize(stmt);
+	for (i = 0; i < all.n && ret == 0; i++)
+		if (i < REFS_HEAD || i + REFS_TAIL >= all.n)
+			ret = ticket_strv_add(&ri->references, all.v[i],
+					      (size_t)-1);
+	ticket_strv_free(&all);
+	return rc == SQLITE_DONE && ret == 0 ? 0 : -1;
+}
+
+int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
+		      struct ticket_reply_info *ri, const char **error_r)
+{
+	int r;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->ticket = ticket;
+	*error_r = NULL;
+	r = load_ticket(st, ri, error_r);
+	if (r == 1 &&
+	    (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0))
+		r = -1;
+	if (r < 0 && *error_r == NULL)
+		ticket_store_sql_fail(st, error_r);
+	if (r <= 0)
+		ticket_reply_info_free(ri);
+	return r;
+}
+
+void ticket_reply_info_free(struct ticket_reply_info *ri)
+{
+	free(ri->status);
+	free(ri->subject);
+	free(ri->to);
+	free(ri->in_reply_to);
+	free(ri->last_kind);
+	ticket_strv_free(&ri->references);
+	memset(ri, 0, sizeof(*ri));
+}
+
+void ticket_outgoing_free(struct ticket_outgoing *out)
+{
+	free(out->message_id);
+	free(out->to);
+	free(out->sent);
+	free(out->stored);
+	memset(out, 0, sizeof(*out));
+}
+
+static const char *const reply_prefixes[] = {
+	"re", "aw", "fwd", "fw", "wg", "tr", "sv", "antw", "ref",
+};
+
+/* "Re:", "RE :", "Re[2]:" at s: what follows, or NULL */
+static const char *match_prefix(const char *s, const char *pre)
+{
+	size_t n = strlen(pre);
+	const char *p = s + n;
+
+	if (strncasecmp(s, pre, n) != 0)
+		return NULL;
+	if (*p == '[') {
+		p += 1 + strspn(p + 1, "0123456789");
+		if (*p++ != ']')
+			return NULL;
+	}
+	while (*p == ' ')
+		p++;
+	return *p == ':' ? p + 1 : NULL;
+}
+
+/* Skip every reply/forward prefix at the start. */
+static const char *strip_prefixes(const char *s)
+{
+	const char *p = NULL;
+	size_t i, n = sizeof(reply_prefixes) / sizeof(reply_prefixes[0]);
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (i = 0; i < n; i++)
+			if ((p = match_prefix(s, reply_prefixes[i])) != NULL)
+				break;
+		if (i == n)
+			return s;
+		s = p;
+	}
+}
+
+char *ticket_reply_subject(const struct ticket_config *cfg, uint64_t ticket,
+			   const char *subject)
+{
+	const char *base = strip_prefixes(subject ? subject : "");
+	uint64_t t;
+	char *out;
+	int r;
+
+	if (ticket_id_find_tag(cfg, base, &t) && t == ticket)
+		r = asprintf(&out, "Re: %s", base);
+	else
+		r = asprintf(&out, "Re: [%s%llu] %s", cfg->tag_prefix,
+			     (unsigned long long)ticket, base);
+	return r < 0 ? NULL : out;
+}
+
+static GMimeMessage *base_message(const struct ticket_config *cfg,
+				  const char *to, const char *subject,
+				  const char *mid)
+{
+	GMimeMessage *msg = g_mime_message_new(TRUE);
+	GDateTime *now = g_date_time_new_now_utc();
+
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, cfg->name,
+				   cfg->address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, now);
+	g_date_time_unref(now);
+	g_mime_message_set_message_id(msg, mid);
+	g_mime_object_set_header(GMIME_OBJECT(msg), TICKET_LOOP_HEADER,
+				 cfg->address, NULL);
+	return msg;
+}
+
+static void set_body(GMimeMessage *msg, const char *text)
+{
+	GMimeTextPart *tp = g_mime_text_part_new_with_subtype("plain");
+
+	g_mime_text_part_set_text(tp, text);
+	g_mime_part_set_content_encoding(
+		GMIME_PART(tp),
+		g_mime_part_get_best_content_encoding(
+			GMIME_PART(tp), GMIME_ENCODING_CONSTRAINT_7BIT));
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(tp));
+	g_object_unref(tp);
+}
+
+/* A stored Message-ID fit to go back into a header: printable ASCII,
+ * no blanks or angle brackets (it came from outside). */
+static int safe_id(const char *id)
+{
+	const unsigned char *p = (const unsigned char *)id;
+
+	if (id == NULL || *p == '\0' || strlen(id) > 900)
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+static void set_threading(GMimeMessage *msg, const struct ticket_reply_info *ri)
+{
+	GString *refs = g_string_new("");
+	size_t i;
+
+	if (safe_id(ri->in_reply_to)) {
+		char *irt = g_strdup_printf("<%s>", ri->in_reply_to);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt,
+					 NULL);
+		g_free(irt);
+	}
+	for (i = 0; i < ri->references.n; i++)
+		if (safe_id(ri->references.v[i]))
+			g_string_append_printf(refs, "%s<%s>",
+					       refs->len ? " " : "",
+					       ri->references.v[i]);
+	if (refs->len > 0)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References",
+					 refs->str, NULL);
+	g_string_free(refs, TRUE);
+}
+
+static void set_automatic(GMimeMessage *msg)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+
+	g_mime_object_set_header(o, "Auto-Submitted", "auto-replied", NULL);
+	g_mime_object_set_header(o, "Precedence", "bulk", NULL);
+	g_mime_object_set_header(o, "X-Auto-Response-Suppress", "All", NULL);
+}
+
+/* Serialise msg twice: as sent, then with our signed header on top. */
+static int finish(GMimeMessage *msg, const char *header, const char *value,
+		  int with_sent, struct ticket_outgoing *out,
+		  const char **error_r)
+{
+	char *s;
+
+	if (with_sent) {
+		s = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+		out->sent = s ? strdup(s) : NULL;
+		g_free(s);
+	}
+	g_mime_object_prepend_header(GMIME_OBJECT(msg), header, value, NULL);
+	s = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	out->stored = s ? strdup(s) : NULL;
+	g_free(s);
+	g_object_unref(msg);
+	if (out->stored == NULL || (with_sent && out->sent == NULL)) {
+		*error_r = "out of memory composing the message";
+		return -1;
+	}
+	return 0;
+}
+
+static int new_id(const struct ticket_config *cfg, uint64_t ticket,
+		  struct ticket_outgoing *out, const char **error_r)
+{
+	char mid[512];
+
+	g_mime_init();
+	memset(out, 0, sizeof(*out));
+	if (ticket_id_message_id(cfg, ticket, mid, sizeof(mid)) < 0 ||
+	    (out->message_id = strdup(mid)) == NULL) {
+		*error_r = "cannot make a Message-ID (no random bytes?)";
+		return -1;
+	}
+	return 0;
+}
+
+int ticket_reply_build(const struct ticket_config *cfg,
+		       const struct ticket_reply_info *ri, const char *body,
+		       int automatic, struct ticket_outgoing *out,
+		       const char **error_r)
+{
+	char sig[TICKET_SIG_LEN + 1];
+	char *subject;
+	GMimeMessage *msg;
+
+	if (new_id(cfg, ri->ticket, out, error_r) < 0)
+		return -1;
+	subject = ticket_reply_subject(cfg, ri->ticket, ri->subject);
+	out->to = strdup(ri->to ? ri->to : "");
+	if (subject == NULL || out->to == NULL) {
+		free(subject);
+		ticket_outgoing_free(out);
+		*error_r = "out of memory";
+		return -1;
+	}
+	msg = base_message(cfg, out->to, subject, out->message_id);
+	free(subject);
+	set_threading(msg, ri);
+	if (automatic)
+		set_automatic(msg);
+	set_body(msg, body);
+	ticket_id_sign(cfg, "sent", out->message_id, sig);
+	if (finish(msg, TICKET_SENT_HEADER, sig, 1, out, error_r) < 0) {
+		ticket_outgoing_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int ticket_reply_note(const struct ticket_config *cfg, uint64_t ticket,
+		      const char *action, const char *who,
+		      struct ticket_outgoing *out, const char **error_r)
+{
+	char sig[TICKET_SIG_LEN + 1], data[600], value[64], subject[128];
+	char *text;
+	GMimeMessage *msg;
+
+	if (new_id(cfg, ticket, out, error_r) < 0)
+		return -1;
+	snprintf(data, sizeof(data), "%s %s", action, out->message_id);
+	ticket_id_sign(cfg, "note", data, sig);
+	snprintf(value, sizeof(value), "%s %s", action, sig);
+	snprintf(subject, sizeof(subject), "[%s%llu] %s", cfg->tag_prefix,
+		 (unsigned long long)ticket,
+		 strcmp(action, "close") == 0 ? "closed" : "reopened");
+	if (asprintf(&text, "Ticket %s by %s with ticketq %s.\n",
+		     strcmp(action, "close") == 0 ? "closed" : "reopened", who,
+		     action) < 0) {
+		ticket_outgoing_free(out);
+		*error_r = "out of memory";
+		return -1;
+	}
+	msg = base_message(cfg, cfg->address, subject, out->message_id);
+	set_body(msg, text);
+	free(text);
+	if (finish(msg, TICKET_NOTE_HEADER, value, 0, out, error_r) < 0) {
+		ticket_outgoing_free(out);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,84 @@
+/* broker_proto.h - the one-line protocol of the token broker
+ * (oauthmail serve; docs/oauthmail-serve.8 describes it for admins).
+ *
+ *   request = "TOKEN" SP account LF          a valid access token
+ *           | "INVALIDATE" SP account LF     the server refused it
+ *           | "PING" LF                      is the broker alive
+ *   reply   = "OK" SP token SP expires LF    (TOKEN; expires: unix time)
+ *           | "OK" LF                        (INVALIDATE, PING)
+ *           | class SP text LF
+ *   class   = "TEMP"                         try again later (Postfix defers)
+ *           | "REAUTH"                       run: oauthmail authorize ACCOUNT
+ *           | "CONFIG"                       fix oauthmail.conf
+ *           | "BAD"                          malformed request
+ *
+ * A CR before the LF is accepted.  Requests are at most
+ * BROKER_REQUEST_MAX bytes, replies at most BROKER_REPLY_MAX.
+ */
+#ifndef OAUTHMAIL_BROKER_PROTO_H
+#define OAUTHMAIL_BROKER_PROTO_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "token/om_status.h"
+
+struct strbuf;
+
+#define BROKER_REQUEST_MAX 256
+#define BROKER_REPLY_MAX 20000
+#define BROKER_TEXT_MAX 1000 /* error text in a reply */
+#define BROKER_ACCOUNT_MAX 64
+
+enum broker_cmd {
+	BROKER_TOKEN,
+	BROKER_INVALIDATE,
+	BROKER_PING,
+};
+
+struct broker_request {
+	enum broker_cmd cmd;
+	char account[BROKER_ACCOUNT_MAX + 1]; /* empty for PING */
+};
+
+struct broker_reply {
+	enum om_status status; /* OM_OK or the error class */
+	char *token;	       /* OK to TOKEN: malloc'd, wipe_free_str it */
+	time_t expires;
+	char *text; /* error text (malloc'd), NULL on OK */
+};
+
+/* broker_proto_account_ok - 1 when name can be an account on the wire:
+ * 1-64 of [A-Za-z0-9_.@+-], not starting with '.' or '-' */
+int broker_proto_account_ok(const char *name, size_t len);
+
+/* broker_proto_parse_request - one line (with or without its LF; need
+ * not end in NUL).  0, or -1 with error_r (safe to send back as BAD). */
+int broker_proto_parse_request(const char *line, size_t len,
+			       struct broker_request *req_r,
+			       const char **error_r);
+
+/* broker_proto_format_request - the line for req, LF included */
+int broker_proto_format_request(const struct broker_request *req,
+				struct strbuf *out);
+
+/* broker_proto_format_ok - "OK token expires\n", or "OK\n" when token
+ * is NULL.  -1 when the token cannot be sent. */
+int broker_proto_format_ok(const char *token, time_t expires,
+			   struct strbuf *out);
+
+/* broker_proto_format_error - "CLASS text\n"; text is made printable and
+ * cut to BROKER_TEXT_MAX bytes */
+int broker_proto_format_error(enum om_status status, const char *text,
+			      struct strbuf *out);
+
+/* broker_proto_parse_reply - one reply line.  0 (reply_r filled, free it
+ * with broker_proto_reply_free), or -1 with error_r when malformed. */
+int broker_proto_parse_reply(const char *line, size_t len,
+			     struct broker_reply *reply_r,
+			     const char **error_r);
+
+/* broker_proto_reply_free - wipe and free what a parsed reply holds */
+void broker_proto_reply_free(struct broker_reply *reply);
+
+#endif

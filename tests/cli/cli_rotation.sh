@@ -1,0 +1,37 @@
+#!/bin/sh
+# cli_rotation.sh - DESIGN rule 4: with the provider invalidating every
+# refresh token once used, 20 rounds of concurrent forced refreshes never
+# leave the store holding a dead refresh token.
+. "${srcdir:-$(dirname "$0")/..}/lib.sh"
+t_init cli_rotation
+mock_idp_start || exit 1
+om_conf support
+om_authorize support || { t_fail "authorize"; cat "$T/authorize.out"; t_done; }
+mock_ctl config '{"invalidate_used_refresh_tokens": true}' >/dev/null
+mock_ctl reset_stats >/dev/null
+round=0
+bad=0
+while [ $round -lt 20 ]; do
+	i=0
+	pids=""
+	while [ $i -lt 5 ]; do
+		{ oauthmail refresh support --force >/dev/null 2>>"$T/err" ||
+			echo x >>"$T/failed"; } &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	wait $pids
+	# the store must hold a live refresh token after every round
+	"$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["refresh_token"])' \
+		"$T/tokens/support.json" >"$T/rt"
+	grep -q . "$T/rt" || bad=$((bad + 1))
+	round=$((round + 1))
+done
+t_eq "$bad" 0 "a refresh token on disk after every round"
+t_eq "$(cat "$T/failed" 2>/dev/null | wc -l)" 0 "all 100 refreshes succeeded"
+t_eq "$(mock_stat errors.70000)" 0 "never presented a used refresh token"
+t_eq "$(mock_stat grant.refresh_token)" 100 "100 refreshes, one after another"
+oauthmail refresh support --force >/dev/null 2>>"$T/err"
+t_eq "$?" 0 "the stored refresh token still works"
+t_keep_log "$T/err"
+t_done

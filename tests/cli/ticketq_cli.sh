@@ -1,0 +1,269 @@
+#!/bin/sh
+# ticketq_cli.sh - the ticketq command line: init, deliver's sysexits
+# (0 / 75 / 65 with 5.3.4), the DB-failure retry that must not make a
+# second copy, list/show/next/reply/close/reopen/reindex and their exit
+# codes, `reply --auto` refusing robots, a failing sendmail, privileges.
+. "${srcdir:-$(dirname "$0")/..}/lib.sh"
+t_init ticketq_cli
+[ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
+Q=$T/q
+C=$srcdir/data/ticketq/corpus
+
+tq() { ticketq --queue "$Q" "$@"; }
+rows() { "$PYTHON3" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$Q/tickets.db" "$1"; }
+newcount() { ls "$Q/new" | wc -l | tr -d ' '; }
+
+# --- init
+tq init --address help@tickets.test >"$T/out" 2>&1
+t_eq $? 0 "init"
+t_grep "created queue" "$T/out" "init says so"
+t_eq "$(stat -c %a "$Q/ticketq.conf")" 640 "config 0640"
+t_eq "$(stat -c %a "$Q/new")" 750 "Maildir 0750"
+key1=$(grep hmac_key "$Q/ticketq.conf")
+tq init --address other@tickets.test >"$T/out" 2>&1
+t_grep "config kept" "$T/out" "second init keeps the config"
+t_eq "$(grep hmac_key "$Q/ticketq.conf")" "$key1" "same key"
+cat >>"$Q/ticketq.conf" <<EOF
+sendmail = $srcdir/mock/capture-sendmail $T/sent.eml -t -i
+max_message_size = 20K
+busy_timeout = 1
+lock_timeout = 1
+EOF
+
+# --- deliver: sysexits only
+tq deliver <"$C/001-new-plain.eml" >"$T/out"
+t_eq $? 0 "deliver stores"
+t_grep "^ticketq: ticket [0-9]{6,} \(new, customer\)" "$T/out" "says which ticket"
+A=$(sed -n 's/^ticketq: ticket \([0-9]*\).*/\1/p' "$T/out")
+tq deliver <"$C/001-new-plain.eml" >"$T/out"
+t_eq $? 0 "duplicate exits 0"
+t_grep "duplicate" "$T/out" "duplicate said"
+t_eq "$(newcount)" 1 "stored once"
+: | tq deliver >"$T/out"
+t_eq $? 0 "empty input exits 0"
+t_eq "$(newcount)" 1 "nothing stored for empty input"
+head -c 30000 /dev/zero | tr '\0' x | sed 's/^/Subject: big\n\n/' | tq deliver >"$T/out"
+t_eq $? 65 "over max_message_size exits 65"
+t_grep "^5\.3\.4 " "$T/out" "with 5.3.4 first"
+t_eq "$(newcount)" 1 "nothing kept of it"
+t_eq "$(ls "$Q/tmp" | wc -l | tr -d ' ')" 0 "tmp/ empty"
+ticketq --queue "$T/nowhere" deliver <"$C/002-latin1-qp.eml" >"$T/out"
+t_eq $? 75 "no queue: 75, the MTA retries"
+t_grep "^4\.3\.5 ticketq: .*not a ticket queue.*ticketq init" "$T/out" "says how to fix"
+tq deliver --bogus <"$C/002-latin1-qp.eml" >"$T/out"
+t_eq $? 75 "bad deliver options: 75, never a bounce"
+t_grep "^4\.3\.5 " "$T/out" "with 4.3.5"
+ticketq --bogus deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>/dev/null
+t_eq $? 75 "bad global options before deliver: 75"
+# --help on an MTA's command line must not drop the mail with exit 0
+tq deliver --help <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "deliver --help: 75, the mail stays queued"
+t_grep "^4\.3\.5 " "$T/out" "deliver --help: with 4.3.5"
+t_grep "^usage: ticketq deliver" "$T/err" "deliver --help: usage on stderr"
+ticketq --help deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>"$T/err"
+t_eq $? 75 "--help before deliver: 75"
+t_eq "$(newcount)" 1 "nothing stored by --help"
+tq list --help >/dev/null
+t_eq $? 0 "list --help: 0"
+
+# --- the index fails after the Maildir copy: 75, and the retry finds
+# the copy instead of making a second one
+"$PYTHON3" -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$Q/tickets.db" "$T/locked" &
+holder=$!
+t_bg $holder
+t_wait_file "$T/locked" 10 || :
+sleep 0.2
+tq deliver <"$C/002-latin1-qp.eml" >"$T/out"
+t_eq $? 75 "database busy: 75"
+t_grep "^4\.3\.0 ticketq: tickets.db" "$T/out" "says the index was busy"
+t_eq "$(newcount)" 2 "the raw copy is already durable"
+kill $holder; wait $holder 2>/dev/null
+tq deliver <"$C/002-latin1-qp.eml" >"$T/out"
+t_eq $? 0 "retry stores"
+t_grep "ticket [0-9]+ \(new" "$T/out" "and files it"
+t_eq "$(newcount)" 2 "no second copy in the Maildir"
+t_eq "$(rows "SELECT count(*) FROM messages WHERE message_id = 'c1.invoice@kunde.example'")" 1 "one message row"
+B=$(sed -n 's/^ticketq: ticket \([0-9]*\).*/\1/p' "$T/out")
+
+# --- queue lock held (a reindex): 75 after lock_timeout
+"$PYTHON3" -c '
+import fcntl, sys, time
+f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(30)' "$Q/ticketq.lock" "$T/flocked" &
+holder=$!
+t_bg $holder
+t_wait_file "$T/flocked" 10 || :
+tq deliver <"$C/004-alternative.eml" >"$T/out"
+t_eq $? 75 "queue locked: 75"
+t_grep "^4\.3\.0 ticketq: queue locked" "$T/out" "says the queue was locked"
+kill $holder; wait $holder 2>/dev/null
+tq deliver <"$C/004-alternative.eml" >/dev/null
+t_eq $? 0 "then stores"
+
+# --- list, show
+tq list >"$T/out"
+t_eq $? 0 "list"
+t_grep "^$A +open .*alice@customer.example +Printer jams" "$T/out" "list row"
+tq list --status closed --json >"$T/out"
+t_eq "$(cat "$T/out")" "[]" "status filter"
+tq show 123 >/dev/null 2>&1
+t_eq $? 1 "bad ticket number: usage"
+tq show 999999 >/dev/null 2>&1
+t_eq $? 3 "unknown ticket: 3"
+tq show "$A" >"$T/out"
+t_grep "^--- 1\. customer" "$T/out" "show text"
+tq frobnicate >/dev/null 2>&1
+t_eq $? 1 "unknown command: 1"
+
+# --- next: each event once, in order; an event that cannot be read
+# (here: its messages table gone) stays unclaimed
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages RENAME TO messages_away"); c.commit()' "$Q/tickets.db"
+tq next --json --consumer lost >/dev/null 2>&1
+t_eq $? 4 "next, event unreadable: 4"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("ALTER TABLE messages_away RENAME TO messages"); c.commit()' "$Q/tickets.db"
+t_eq "$(rows "SELECT count(*) FROM events WHERE claimed IS NOT NULL")" 0 "and not claimed"
+tq next --json --consumer one >"$T/ev1"
+t_eq $? 0 "next"
+tq next --json --consumer two >"$T/ev2"
+"$PYTHON3" - "$T/ev1" "$T/ev2" "$A" "$B" >"$T/out" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = {"event", "type", "ticket", "message_id", "kind", "from", "subject",
+        "auto_answer", "created"}
+assert set(a) == keys, sorted(a)
+assert a["type"] == "ticket" and a["ticket"] == sys.argv[3], a
+assert b["ticket"] == sys.argv[4] and b["event"] > a["event"], b
+assert a["auto_answer"] is True and a["message_id"].startswith("<")
+print("events ok")
+EOF
+t_grep "events ok" "$T/out" "events in order, JSON shape"
+tq next >/dev/null
+tq next >/dev/null
+t_eq $? 3 "nothing pending: 3"
+
+# --- reply
+printf 'Hello Alice,\nplease try tray 2.\n' | tq reply "$A" >"$T/out"
+t_eq $? 0 "reply"
+t_grep "^sent <tq\.$A\." "$T/out" "reply says its Message-ID"
+t_grep "^From: help@tickets.test" "$T/sent.eml" "From the queue"
+t_grep "^To: alice@customer.example" "$T/sent.eml" "To the customer"
+t_grep "^Subject: Re: \[#$A\] Printer jams" "$T/sent.eml" "tagged subject"
+t_grep "^In-Reply-To: <a1.printer@customer.example>" "$T/sent.eml" "In-Reply-To"
+t_grep "^References: <a1.printer@customer.example>" "$T/sent.eml" "References"
+t_grep "^X-Ticketq-Loop: help@tickets.test" "$T/sent.eml" "loop header"
+t_nogrep "^X-Ticketq-Sent" "$T/sent.eml" "private header stays home"
+t_nogrep "^Auto-Submitted" "$T/sent.eml" "a person's reply is not auto-submitted"
+t_grep "^-t -i$" "$T/sent.eml.args" "sendmail arguments"
+t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" answered "status answered"
+t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 1 "reply recorded"
+echo x | tq reply 999999 >/dev/null 2>&1
+t_eq $? 3 "reply to unknown ticket: 3"
+before=$(newcount)
+sed -i "s|^sendmail = .*|sendmail = /bin/false|" "$Q/ticketq.conf"
+echo x | tq reply "$A" >"$T/out" 2>&1
+t_eq $? 4 "sendmail fails: 4"
+t_grep "not sent" "$T/out" "says so"
+t_eq "$(newcount)" "$before" "no copy kept of an unsent reply"
+t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 1 "nothing recorded"
+sed -i "s|^sendmail = .*|sendmail = $srcdir/mock/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
+# the twin waits in tmp/ while sendmail runs (a crash or a concurrent
+# reindex --missing must not record an unsent reply); an index failure
+# after the send is a warning and exit 0: 4 would send it twice
+cat >"$T/break-index.py" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TRIGGER tq_test_fail BEFORE INSERT ON messages "
+	  "BEGIN SELECT RAISE(ABORT, 'test: the index fails'); END")
+c.commit()
+PY
+cat >"$T/peek-sendmail" <<SH
+#!/bin/sh
+ls "$Q/new" | wc -l | tr -d ' ' >"$T/peek.new"
+ls "$Q/tmp" | wc -l | tr -d ' ' >"$T/peek.tmp"
+"$PYTHON3" "$T/break-index.py" "$Q/tickets.db" || exit 1
+cat >"$T/sent.eml"
+SH
+chmod +x "$T/peek-sendmail"
+sed -i "s|^sendmail = .*|sendmail = $T/peek-sendmail|" "$Q/ticketq.conf"
+echo "Second answer." | tq reply "$A" >"$T/out" 2>"$T/err"
+t_eq $? 0 "sent, index fails: 0, never 'try again'"
+t_eq "$(cat "$T/peek.new")" "$before" "no copy in new/ while sendmail runs"
+t_eq "$(cat "$T/peek.tmp")" 1 "the copy waits in tmp/"
+t_grep "^sent <" "$T/out" "says it was sent"
+t_grep "reindex --missing" "$T/err" "warns how the index gets it"
+t_eq "$(newcount)" $((before + 1)) "the sent reply's copy is in new/"
+t_eq "$(ls "$Q/tmp" | wc -l | tr -d ' ')" 0 "tmp/ empty after"
+"$PYTHON3" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER tq_test_fail"); c.commit()' "$Q/tickets.db"
+tq reindex --missing >/dev/null
+t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 2 "reindex --missing records it"
+sed -i "s|^sendmail = .*|sendmail = $srcdir/mock/capture-sendmail $T/sent.eml -t -i|" "$Q/ticketq.conf"
+
+# --- reply --auto never answers a robot
+sed "s/@MID:A@/$(sed -n 's/^sent <\(.*\)>.*/\1/p' "$T/out" | head -1)/" "$C/038-auto-submitted-gmail.eml" |
+	sed "s/^In-Reply-To: .*/In-Reply-To: <a1.printer@customer.example>/; /^References/d" | tq deliver >"$T/out"
+t_grep "ticket $A .*auto-reply" "$T/out" "auto-reply filed on A"
+rm -f "$T/sent.eml"
+echo "We got your mail." | tq reply "$A" --auto >"$T/out"
+t_eq $? 0 "reply --auto to a robot exits 0"
+t_grep "no automatic answer" "$T/out" "and says why"
+[ ! -e "$T/sent.eml" ] && t_pass "nothing sent" || t_fail "an automatic answer went to a robot"
+echo "We got your mail." | tq reply "$B" --auto >"$T/out"
+t_eq $? 0 "reply --auto to a person"
+t_grep "^Auto-Submitted: auto-replied" "$T/sent.eml" "marked auto-replied"
+t_grep "^X-Auto-Response-Suppress: All" "$T/sent.eml" "asks robots to stay quiet"
+
+# --- close, reopen
+tq close "$A" >"$T/out"
+t_eq $? 0 "close"
+t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" closed "closed"
+tq close "$A" >"$T/out"
+t_grep "already closed" "$T/out" "closing twice"
+tq reopen "$A" >/dev/null
+t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" open "reopened"
+tq close "$A" >/dev/null
+
+# --- reindex rebuilds the same from the Maildir, status included
+snap() { "$PYTHON3" -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute("SELECT id, status, subject, flags FROM tickets ORDER BY id"): print(r)
+for r in c.execute("SELECT dkey, ticket, kind FROM messages ORDER BY dkey"): print(r)
+' "$Q/tickets.db"; }
+while tq next >/dev/null; do :; done
+snap >"$T/snap1"
+tq reindex >"$T/out"
+t_eq $? 0 "reindex"
+snap >"$T/snap2"
+cmp -s "$T/snap1" "$T/snap2" && t_pass "same index after reindex" || {
+	t_fail "reindex differs"; diff "$T/snap1" "$T/snap2" | head; }
+t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" closed "status replayed from notes"
+tq next >/dev/null
+t_eq $? 3 "claimed events stay claimed"
+rm -f "$Q/tickets.db" "$Q/tickets.db-journal"
+tq reindex >"$T/out" 2>&1
+t_eq $? 0 "reindex without an index"
+snap >"$T/snap3"
+cmp -s "$T/snap1" "$T/snap3" && t_pass "rebuilt from the Maildir alone" || t_fail "rebuild differs"
+tq next >/dev/null
+t_eq $? 3 "no flood of old events"
+# a message in new/ the index never saw (crash between copy and index)
+cp "$C/005-html-only.eml" "$Q/new/manually-restored"
+tq reindex --missing >"$T/out"
+t_grep "1 messages indexed" "$T/out" "reindex --missing picks it up"
+tq next --json >"$T/out"
+t_grep '"kind":.*"customer"' "$T/out" "and announces it"
+
+# --- root works as the queue owner
+t_need_reachable
+chown -R nobody "$Q"
+sed -i "s|^sendmail = .*|sendmail = /bin/true|" "$Q/ticketq.conf"
+tq list >/dev/null
+t_eq $? 0 "root lists a queue owned by nobody"
+echo "x" | tq reply "$B" >/dev/null
+t_eq "$(find "$Q" -user root | wc -l | tr -d ' ')" 0 "nothing in the queue owned by root"
+t_done
