@@ -1,5 +1,6 @@
-/* test_fdio.c - the monotonic clock, poll with a deadline, complete
- * writes (through a full pipe), and their error returns */
+/* test_fdio.c - the monotonic clock, poll with a deadline (also across
+ * a signal), complete writes (through a full pipe), and their error
+ * returns */
 #include "oauthmail-config.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,9 +46,36 @@ static void test_wait(void)
 		  1);
 	close(sv[0]);
 	close(sv[1]);
-	/* a closed fd: poll reports POLLNVAL, which is "ready" */
-	check_int("closed fd is ready (POLLNVAL)",
-		  fdio_wait(sv[0], POLLIN, fdio_now_ms() + 100), 1);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* a signal in the middle of the wait: EINTR is retried, the deadline
+ * still holds */
+static void test_wait_eintr(void)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	long long start;
+	int sv[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: poll fails with EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 20000;
+	check_int("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	start = fdio_now_ms();
+	setitimer(ITIMER_REAL, &it, NULL);
+	check_int("interrupted, then timed out",
+		  fdio_wait(sv[0], POLLIN, start + 200), 0);
+	check_true("waited past the signal", fdio_now_ms() >= start + 190);
+	signal(SIGALRM, SIG_DFL);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* write_all into a pipe far larger than its buffer, drained by a child */
@@ -106,6 +135,7 @@ int main(void)
 {
 	test_clock();
 	test_wait();
+	test_wait_eintr();
 	test_write_all();
 	test_write_errors();
 	return test_done("test_fdio");
