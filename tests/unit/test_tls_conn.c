@@ -66,6 +66,7 @@ static void test_lines(void)
 	const char *error = NULL;
 	struct tls_conn *c;
 	struct strbuf line;
+	char got[16] = "";
 	size_t i;
 	int sfd;
 
@@ -104,13 +105,8 @@ static void test_lines(void)
 	check_str("line without its CR", line.data, "12345678");
 	wait(NULL);
 	check_int("write", tls_conn_write(c, "PING x\r\n", 8, &error), 0);
-	{
-		char buf[16] = "";
-
-		check_int("server got it", (int)read(sfd, buf, sizeof(buf) - 1),
-			  8);
-		check_str("what was written", buf, "PING x\r\n");
-	}
+	check_int("server got it", (int)read(sfd, got, sizeof(got) - 1), 8);
+	check_str("what was written", got, "PING x\r\n");
 	close(sfd);
 	error = NULL;
 	check_int("EOF", tls_conn_read_line(c, &line, &error), -1);
