@@ -2,8 +2,9 @@
  * cmd_test.c - oauthmail test ACCOUNT [imap|pop3|smtp]: connect,
  * authenticate through libsasl2 and the plugin, and report what a mail
  * admin wants to know: IMAP messages and unread in INBOX, POP3 STAT,
- * SMTP the EHLO and AUTH result.  Exit codes as everywhere (DESIGN.md);
- * failures print the server's answer and the fix.
+ * SMTP the EHLO and AUTH result.  Exit codes as everywhere
+ * (docs/internals.md, "Exit codes"); failures print the server's answer
+ * and the fix.
  */
 #include "oauthmail-config.h"
 

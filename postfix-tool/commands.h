@@ -7,8 +7,8 @@
 struct oauthmail_config;
 
 /* What every subcommand gets: global options and the lazily loaded
- * config.  Exit codes (DESIGN.md): 0 ok, 1 usage, 2 config, 3 needs
- * re-authorization, 4 provider or network error. */
+ * config.  Exit codes (docs/internals.md, "Exit codes"): 0 ok, 1 usage,
+ * 2 config, 3 needs re-authorization, 4 provider or network error. */
 struct cli {
 	const char *config_path; /* -c FILE, or NULL for the default */
 	struct oauthmail_config *cfg;

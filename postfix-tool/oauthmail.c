@@ -3,8 +3,8 @@
  * report their health, move them between hosts.
  *
  * This file only parses global options and dispatches; each subcommand
- * lives in cmd_<name>.c.  Exit codes are those of DESIGN.md, and every
- * failure message says what to do next.
+ * lives in cmd_<name>.c.  Exit codes are those of docs/internals.md
+ * ("Exit codes"), and every failure message says what to do next.
  */
 #include "oauthmail-config.h"
 

@@ -332,20 +332,24 @@ static ssize_t fill(struct tls_conn *c, const char **error_r)
 	return n;
 }
 
-/* take_line - move a complete buffered line into line; 1 = done */
+/* take_line - move a complete buffered line into line; 1 = done.  The
+ * CR of a CRLF never reaches line (it does not count against the cap):
+ * a CR that ends the buffered bytes waits there for what follows. */
 static int take_line(struct tls_conn *c, struct strbuf *line, int *over)
 {
-	char *nl = memchr(c->buf + c->start, '\n', c->end - c->start);
-	size_t n = nl ? (size_t)(nl - (c->buf + c->start)) : c->end - c->start;
+	char *p = c->buf + c->start;
+	char *nl = memchr(p, '\n', c->end - c->start);
+	size_t n = nl ? (size_t)(nl - p) : c->end - c->start;
+	size_t skip = nl != NULL;
 
-	if (strbuf_append(line, c->buf + c->start, n) < 0)
+	if (n > 0 && p[n - 1] == '\r') {
+		n--;
+		skip += nl != NULL;
+	}
+	if (strbuf_append(line, p, n) < 0)
 		*over = 1;
-	c->start += n + (nl != NULL);
-	if (nl == NULL)
-		return 0;
-	if (line->len > 0 && line->data[line->len - 1] == '\r')
-		line->data[--line->len] = '\0';
-	return 1;
+	c->start += n + skip;
+	return nl != NULL;
 }
 
 int tls_conn_read_line(struct tls_conn *c, struct strbuf *line,

@@ -1,5 +1,5 @@
-/* status.h - outcome classes shared by the library, the CLI exit codes
- * (DESIGN.md "Interfaces") and the plugins' retry decisions */
+/* om_status.h - outcome classes shared by the library, the CLI exit codes
+ * (docs/internals.md, "Exit codes") and the plugins' retry decisions */
 #ifndef OAUTHMAIL_STATUS_H
 #define OAUTHMAIL_STATUS_H
 

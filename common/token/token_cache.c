@@ -1,6 +1,7 @@
 /*
  * token_cache.c - a valid access token for an account, for any number
- * of processes at once (DESIGN.md "The shared token-refresh cache").
+ * of processes at once (docs/internals.md, "The shared token-refresh
+ * cache").
  *
  * Hot path (rule 2): one stat() of the token file; when its identity
  * (device, inode, mtime, size) matches the in-process copy and that

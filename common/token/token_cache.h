@@ -1,5 +1,5 @@
 /* token_cache.h - give any process a valid access token for an account
- * (DESIGN.md "The shared token-refresh cache", rules 1-6) */
+ * (docs/internals.md, "The shared token-refresh cache", rules 1-6) */
 #ifndef OAUTHMAIL_TOKEN_CACHE_H
 #define OAUTHMAIL_TOKEN_CACHE_H
 

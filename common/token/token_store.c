@@ -1,7 +1,8 @@
 /*
- * token_store.c - one JSON file per account in token_dir (DESIGN.md
- * rule 1): mode 0600, owned like token_dir, written atomically and
- * durably (safefile.c), optionally sealed with AES-256-GCM (key_file).
+ * token_store.c - one JSON file per account in token_dir
+ * (docs/internals.md, "The shared token-refresh cache", rule 1): mode
+ * 0600, owned like token_dir, written atomically and durably
+ * (safefile.c), optionally sealed with AES-256-GCM (key_file).
  *
  * The file is outside input when read back (another process, an admin
  * with an editor, a disk error): it is parsed strictly, every string is

@@ -1,4 +1,5 @@
-/* token_store.h - the per-account token file (DESIGN.md rule 1) */
+/* token_store.h - the per-account token file (docs/internals.md, "The
+ * shared token-refresh cache", rule 1) */
 #ifndef OAUTHMAIL_TOKEN_STORE_H
 #define OAUTHMAIL_TOKEN_STORE_H
 

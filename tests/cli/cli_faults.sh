@@ -1,8 +1,9 @@
 #!/bin/sh
-# cli_faults.sh - DESIGN rule 5 through the real binary: every kind of
-# token-endpoint failure gives a clear error while the still-valid token
-# keeps being served and the token file stays intact; invalid_grant
-# exits 3 with the AADSTS code and the command that fixes it.
+# cli_faults.sh - token-cache rule 5 (docs/internals.md) through the
+# real binary: every kind of token-endpoint failure gives a clear error
+# while the still-valid token keeps being served and the token file
+# stays intact; invalid_grant exits 3 with the AADSTS code and the
+# command that fixes it.
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init cli_faults
 mock_idp_start || exit 1

@@ -1,7 +1,8 @@
 #!/bin/sh
-# cli_rotation.sh - DESIGN rule 4: with the provider invalidating every
-# refresh token once used, 20 rounds of concurrent forced refreshes never
-# leave the store holding a dead refresh token.
+# cli_rotation.sh - token-cache rule 4 (docs/internals.md): with the
+# provider invalidating every refresh token once used, 20 rounds of
+# concurrent forced refreshes never leave the store holding a dead
+# refresh token.
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init cli_rotation
 mock_idp_start || exit 1

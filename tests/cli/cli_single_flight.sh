@@ -1,7 +1,7 @@
 #!/bin/sh
-# cli_single_flight.sh - DESIGN rule 3: 50 concurrent `oauthmail token`
-# processes on an expired token cause exactly one token request, and all
-# 50 print the same valid token.
+# cli_single_flight.sh - token-cache rule 3 (docs/internals.md): 50
+# concurrent `oauthmail token` processes on an expired token cause
+# exactly one token request, and all 50 print the same valid token.
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init cli_single_flight
 mock_idp_start || exit 1

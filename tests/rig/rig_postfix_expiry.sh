@@ -2,7 +2,8 @@
 # rig_postfix_expiry.sh - 200 messages through 10 parallel Postfix smtp
 # processes while the access token runs out: every message is delivered
 # and the identity provider sees exactly one refresh (the shared cache's
-# single-flight refresh across processes, DESIGN.md rule 3).
+# single-flight refresh across processes: docs/internals.md, "The shared
+# token-refresh cache", rule 3).
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init rig_postfix_expiry
 . "$srcdir/sasl-lib.sh"

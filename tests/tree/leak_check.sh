@@ -1,5 +1,6 @@
 #!/bin/sh
-# leak_check - DESIGN rule 6: no token, code or secret in any output.
+# leak_check - token-cache rule 6 (docs/internals.md): no token, code or
+# secret in any output.
 # Runs after the other CLI and rig tests (see tests/Makefile.am), adds
 # verbose (-v) runs of its own, then greps every test log and every log
 # the tests kept (Postfix, Dovecot, mock, oauthmail stderr) for every

@@ -3,8 +3,9 @@
 expect.txt through the built `ticketq deliver` and check every expected
 outcome (see the head of expect.txt), then the invariants every message
 must keep (valid UTF-8 text, safe attachment paths that exist, the JSON
-shape of DESIGN.md), then that `ticketq reindex` rebuilds the same
-index from the Maildir.  Prints got/want on failure; exit 0 pass, 1 fail.
+shape of docs/internals.md, "The JSON of ticketq"), then that
+`ticketq reindex` rebuilds the same index from the Maildir.  Prints
+got/want on failure; exit 0 pass, 1 fail.
 """
 import hmac
 import hashlib
