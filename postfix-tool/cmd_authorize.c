@@ -24,7 +24,7 @@
 #include "lib/crypto.h"
 #include "token/http.h"
 #include "lib/log.h"
-#include "token/oauth.h"
+#include "token/oauth_signin.h"
 #include "token/oauth_redirect.h"
 #include "lib/strbuf.h"
 #include "token/token_cache.h"

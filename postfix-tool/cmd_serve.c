@@ -33,7 +33,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "token/broker_proto.h"
+#include "token/broker_proto_server.h"
 #include "cli.h"
 #include "token/oauthmail_conf.h"
 #include "lib/errorf.h"

@@ -63,6 +63,24 @@ const char *json_string(const cJSON *obj, const char *key, size_t max)
 	return item->valuestring;
 }
 
+char *json_string_dup(const cJSON *obj, const char *key, size_t max, int *bad)
+{
+	const char *v;
+	char *copy;
+
+	if (!json_has(obj, key))
+		return NULL;
+	v = json_string(obj, key, max);
+	if (v == NULL || *v == '\0') {
+		*bad = 1;
+		return NULL;
+	}
+	copy = strdup(v);
+	if (copy == NULL)
+		*bad = 1;
+	return copy;
+}
+
 static int parse_digits(const char *s, long long *out)
 {
 	char *end;

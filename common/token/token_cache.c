@@ -40,7 +40,7 @@
 #include "lib/errorf.h"
 #include "token/http.h"
 #include "lib/log.h"
-#include "token/oauth.h"
+#include "token/oauth_grant.h"
 #include "token/provider.h"
 #include "lib/safefile.h"
 #include "token/token_cache.h"
