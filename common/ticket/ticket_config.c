@@ -29,6 +29,7 @@
 
 #include "lib/errorf.h"
 #include "lib/ini.h"
+#include "lib/number.h"
 #include "lib/safefile.h"
 #include "lib/strbuf.h"
 #include "ticket/ticket_config.h"
@@ -106,16 +107,14 @@ void ticket_config_default_address(char *buf, size_t size)
 /* "50M", "1024", "2G": bytes */
 static int parse_size(const char *s, uint64_t *out)
 {
-	char *end;
+	const char *end;
 	unsigned long long v;
 	uint64_t mult = 1;
+	size_t n;
 
-	if (!isdigit((unsigned char)*s))
+	if (number_prefix(s, strlen(s), 0, UINT64_MAX, &v, &n) < 0)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
+	end = s + n;
 	if (*end == 'k' || *end == 'K')
 		mult = 1024;
 	else if (*end == 'm' || *end == 'M')
@@ -132,14 +131,9 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int parse_seconds(const char *s, long max, int *out)
 {
-	char *end;
-	long v;
+	unsigned long long v;
 
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > max)
+	if (number_parse(s, 1, (unsigned long long)max, &v) < 0)
 		return -1;
 	*out = (int)v;
 	return 0;

@@ -13,7 +13,7 @@
  */
 #include "oauthmail-config.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +21,7 @@
 #include "token/broker_proto.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "lib/strbuf.h"
 
 static const struct {
@@ -33,6 +34,7 @@ static const struct {
 	{OM_ERR_USAGE, "BAD"},
 };
 
+#define EXPIRES_DIGITS_MAX 23 /* longer: not an expiry, a malformed reply */
 #define CLASS_COUNT (sizeof(reply_classes) / sizeof(reply_classes[0]))
 
 const char *broker_proto_class_word(enum om_status status)
@@ -98,9 +100,8 @@ static int parse_ok(const char *line, size_t len, struct broker_reply *r,
 		    const char **error_r)
 {
 	const char *sp;
-	char num[24], *end;
 	size_t toklen, numlen;
-	long long v;
+	unsigned long long v;
 
 	r->status = OM_OK;
 	if (len == 2)
@@ -109,16 +110,11 @@ static int parse_ok(const char *line, size_t len, struct broker_reply *r,
 	len -= 3;
 	sp = memchr(line, ' ', len);
 	if (sp == NULL || (toklen = (size_t)(sp - line)) == 0 ||
-	    (numlen = len - toklen - 1) == 0 || numlen >= sizeof(num)) {
+	    (numlen = len - toklen - 1) == 0 || numlen > EXPIRES_DIGITS_MAX) {
 		*error_r = "malformed OK reply (want: OK TOKEN EXPIRES)";
 		return -1;
 	}
-	memcpy(num, sp + 1, numlen);
-	num[numlen] = '\0';
-	errno = 0;
-	v = strtoll(num, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || num[0] == '-' ||
-	    num[0] == '+') {
+	if (number_parse_len(sp + 1, numlen, 0, LLONG_MAX, &v) < 0) {
 		*error_r = "malformed expiry time in OK reply";
 		return -1;
 	}

@@ -10,7 +10,6 @@
  */
 #include "oauthmail-config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "lib/errorf.h"
 #include "lib/ini.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "token/provider.h"
 #include "lib/safefile.h"
 #include "lib/strbuf.h"
@@ -113,19 +113,6 @@ const char *config_default_path(void)
 	return env != NULL && *env != '\0' ? env : DEFAULT_CONFIG_PATH;
 }
 
-int config_parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_bool(const char *s, int *out)
 {
 	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
@@ -196,17 +183,17 @@ static int store_numeric(const struct key_def *def, void *base,
 			 const char *value, const char **why)
 {
 	char *field = (char *)base + def->offset;
-	long v;
+	unsigned long long v;
 
 	switch (def->kind) {
 	case V_INT: /* refresh_margin: tokens live about an hour; a margin
 		       past half of that would refresh on every use */
-		if (config_parse_long(value, 0, 1800, &v) < 0)
+		if (number_parse(value, 0, 1800, &v) < 0)
 			break;
 		*(int *)(void *)field = (int)v;
 		return 0;
 	case V_PORT:
-		if (config_parse_long(value, 1, 65535, &v) < 0)
+		if (number_parse(value, 1, 65535, &v) < 0)
 			break;
 		*(int *)(void *)field = (int)v;
 		return 0;
