@@ -40,7 +40,7 @@ int conf_table_set(const struct conf_table *t, unsigned char *seen, void *base,
 {
 	size_t i = find_key(t, key);
 	const struct conf_key *k;
-	const char *why = NULL;
+	int ret;
 
 	if (i == t->count) {
 		*why_r = errorf("%s%s%s", t->unknown_before,
@@ -53,11 +53,12 @@ int conf_table_set(const struct conf_table *t, unsigned char *seen, void *base,
 	}
 	seen[i] = 1;
 	k = &t->keys[i];
-	if (k->set(k, (char *)base + k->offset, value, &why) == 0)
+	ret = k->set(k, (char *)base + k->offset, value);
+	if (ret == 0)
 		return 0;
-	*why_r = why != NULL	  ? why
-		 : k->bad != NULL ? k->bad
-				  : errorf("%s: invalid value", k->name);
+	*why_r = ret == CONF_NOMEM ? "out of memory"
+		 : k->bad != NULL  ? k->bad
+				   : errorf("%s: invalid value", k->name);
 	return -1;
 }
 
@@ -69,59 +70,46 @@ int conf_table_seen(const struct conf_table *t, const unsigned char *seen,
 	return i < t->count && seen[i];
 }
 
-int conf_set_string(const struct conf_key *key, void *field, const char *value,
-		    const char **why_r)
+int conf_set_string(const struct conf_key *key, void *field, const char *value)
 {
 	char **s = field;
-	char *copy = strdup(value);
+	char *copy;
 
-	(void)key;
-	if (copy == NULL) {
-		*why_r = "out of memory";
+	if (key->valid != NULL && !key->valid(value))
 		return -1;
-	}
+	if ((copy = strdup(value)) == NULL)
+		return CONF_NOMEM;
 	free(*s);
 	*s = copy;
 	return 0;
 }
 
 int conf_set_nonempty(const struct conf_key *key, void *field,
-		      const char *value, const char **why_r)
+		      const char *value)
 {
-	if (*value == '\0') {
-		*why_r = "empty value (leave the line out for the default)";
-		return -1;
-	}
-	return conf_set_string(key, field, value, why_r);
+	return *value == '\0' ? -1 : conf_set_string(key, field, value);
 }
 
-int conf_set_path(const struct conf_key *key, void *field, const char *value,
-		  const char **why_r)
+int conf_set_path(const struct conf_key *key, void *field, const char *value)
 {
-	if (value[0] != '/')
-		return -1;
-	return conf_set_string(key, field, value, why_r);
+	return value[0] != '/' ? -1 : conf_set_string(key, field, value);
 }
 
-int conf_set_int(const struct conf_key *key, void *field, const char *value,
-		 const char **why_r)
+int conf_set_int(const struct conf_key *key, void *field, const char *value)
 {
 	unsigned long long v;
 
-	(void)why_r;
 	if (number_parse(value, key->min, key->max, &v) < 0)
 		return -1;
 	*(int *)field = (int)v;
 	return 0;
 }
 
-int conf_set_bool(const struct conf_key *key, void *field, const char *value,
-		  const char **why_r)
+int conf_set_bool(const struct conf_key *key, void *field, const char *value)
 {
 	int *b = field;
 
 	(void)key;
-	(void)why_r;
 	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
 	    strcmp(value, "1") == 0)
 		*b = 1;

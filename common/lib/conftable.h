@@ -9,16 +9,18 @@
 struct conf_key;
 
 /* conf_set_fn - store value into field (the key's member of the struct
- * being filled).  0; or -1, with *why_r set to a message of its own or
- * left NULL for the key's bad text. */
+ * being filled): 0; -1 for a bad value (the key's bad text is the
+ * error); CONF_NOMEM when out of memory */
 typedef int conf_set_fn(const struct conf_key *key, void *field,
-			const char *value, const char **why_r);
+			const char *value);
+#define CONF_NOMEM (-2)
 
 struct conf_key {
 	const char *name;
 	conf_set_fn *set;
 	size_t offset;		     /* of the field in the struct filled */
-	unsigned long long min, max; /* bounds, for the number setters */
+	unsigned long long min, max; /* bounds, for conf_set_int */
+	int (*valid)(const char *);  /* for the string setters, or NULL */
 	const char *bad;	     /* the error for a value set refused */
 };
 
@@ -31,11 +33,20 @@ struct conf_table {
 	const char *twice_before, *twice_after;
 };
 
-/* CONF_KEY - a row: key name, setter, struct type and member, bounds,
- * bad-value text */
-#define CONF_KEY(name, set, type, member, min, max, bad)                   \
-	{                                                                  \
-		(name), (set), offsetof(type, member), (min), (max), (bad) \
+/* CONF_KEY - a row: key name, setter, struct type and member, bad-value
+ * text; CONF_INT_KEY with bounds, CONF_STRING_KEY with a check */
+#define CONF_KEY(name, set, type, member, bad)                           \
+	{                                                                \
+		(name), (set), offsetof(type, member), 0, 0, NULL, (bad) \
+	}
+#define CONF_INT_KEY(name, type, member, min, max, bad)                     \
+	{                                                                   \
+		(name), conf_set_int, offsetof(type, member), (min), (max), \
+			NULL, (bad)                                         \
+	}
+#define CONF_STRING_KEY(name, set, type, member, valid, bad)                \
+	{                                                                   \
+		(name), (set), offsetof(type, member), 0, 0, (valid), (bad) \
 	}
 
 /* conf_table_set - one "key = value" into base: an unknown key and a
@@ -49,7 +60,8 @@ int conf_table_set(const struct conf_table *t, unsigned char *seen, void *base,
 int conf_table_seen(const struct conf_table *t, const unsigned char *seen,
 		    const char *name);
 
-/* The setters both configs use.  Strings are malloc'd copies (char *). */
+/* The setters both configs use.  Strings are malloc'd copies (char *)
+ * and must pass the key's valid() when it has one. */
 conf_set_fn conf_set_string;   /* any text, empty too */
 conf_set_fn conf_set_nonempty; /* any text but empty */
 conf_set_fn conf_set_path;     /* an absolute path */

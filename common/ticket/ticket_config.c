@@ -49,25 +49,30 @@
 #define CONFIG_MAX (64 * 1024)
 #define DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -i"
 
-static conf_set_fn set_address, set_hmac_key, set_tag_prefix, set_id_domain,
-	set_size;
+static int valid_address(const char *s);
+static int valid_prefix(const char *s);
+static int valid_domain(const char *s);
+static conf_set_fn set_hmac_key, set_size;
 
 #define KEY(k, set, field, bad) \
-	CONF_KEY(k, set, struct ticket_config, field, 0, 0, bad)
-#define SECONDS(k, field, max)                                         \
-	CONF_KEY(k, conf_set_int, struct ticket_config, field, 1, max, \
-		 k ": want seconds, 1 to " STR(max))
+	CONF_KEY(k, set, struct ticket_config, field, bad)
+#define CHECKED(k, field, valid, bad)                                    \
+	CONF_STRING_KEY(k, conf_set_string, struct ticket_config, field, \
+			valid, bad)
+#define SECONDS(k, field, max)                               \
+	CONF_INT_KEY(k, struct ticket_config, field, 1, max, \
+		     k ": want seconds, 1 to " STR(max))
 #define SIZE_WANTED "size: want bytes, or a number with K, M or G"
 
 static const struct conf_key keys[] = {
-	KEY("address", set_address, address, "address: want user@domain"),
+	CHECKED("address", address, valid_address, "address: want user@domain"),
 	KEY("name", conf_set_string, name, NULL),
 	KEY("hmac_key", set_hmac_key, hmac_key,
 	    "hmac_key: want 64 hex digits (ticketq init makes one)"),
-	KEY("tag_prefix", set_tag_prefix, tag_prefix,
-	    "tag_prefix: printable ASCII, no [ ] or digits, at most 32"),
-	KEY("message_id_domain", set_id_domain, id_domain,
-	    "message_id_domain: a domain name"),
+	CHECKED("tag_prefix", tag_prefix, valid_prefix,
+		"tag_prefix: printable ASCII, no [ ] or digits, at most 32"),
+	CHECKED("message_id_domain", id_domain, valid_domain,
+		"message_id_domain: a domain name"),
 	KEY("sendmail", conf_set_path, sendmail,
 	    "sendmail: want an absolute command path"),
 	KEY("max_message_size", set_size, max_message_size, SIZE_WANTED),
@@ -77,6 +82,7 @@ static const struct conf_key keys[] = {
 	SECONDS("lock_timeout", lock_timeout, LOCK_TIMEOUT_MAX),
 };
 
+#undef CHECKED
 #undef KEY
 #undef SECONDS
 
@@ -119,14 +125,16 @@ void ticket_config_default_address(char *buf, size_t size)
 	snprintf(buf, size, "ticketq@%s", host);
 }
 
-/* "50M", "1024", "2G": bytes */
-static int parse_size(const char *s, uint64_t *out)
+/* set_size - "50M", "1024", "2G": bytes (uint64_t) */
+static int set_size(const struct conf_key *key, void *field, const char *s)
 {
+	uint64_t *out = field;
 	const char *end;
 	unsigned long long v;
 	uint64_t mult = 1;
 	size_t n;
 
+	(void)key;
 	if (number_prefix(s, strlen(s), 0, UINT64_MAX, &v, &n) < 0)
 		return -1;
 	end = s + n;
@@ -144,11 +152,14 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_hex_key(const char *s, unsigned char *key)
+/* set_hmac_key - 64 hex digits into the key's bytes */
+static int set_hmac_key(const struct conf_key *ck, void *field, const char *s)
 {
+	unsigned char *key = field;
 	size_t i;
 	unsigned int byte;
 
+	(void)ck;
 	if (strlen(s) != TICKET_HMAC_KEY_LEN * 2)
 		return -1;
 	for (i = 0; i < TICKET_HMAC_KEY_LEN; i++) {
@@ -203,57 +214,6 @@ static int set_string(char **field, const char *value)
 	free(*field);
 	*field = copy;
 	return 0;
-}
-
-/* set_checked - a copy of value when it passes ok(), else the key's bad
- * text */
-static int set_checked(int (*ok)(const char *), void *field, const char *value,
-		       const char **why_r)
-{
-	if (!ok(value))
-		return -1;
-	if (set_string(field, value) < 0) {
-		*why_r = "out of memory";
-		return -1;
-	}
-	return 0;
-}
-
-static int set_address(const struct conf_key *key, void *field,
-		       const char *value, const char **why_r)
-{
-	(void)key;
-	return set_checked(valid_address, field, value, why_r);
-}
-
-static int set_tag_prefix(const struct conf_key *key, void *field,
-			  const char *value, const char **why_r)
-{
-	(void)key;
-	return set_checked(valid_prefix, field, value, why_r);
-}
-
-static int set_id_domain(const struct conf_key *key, void *field,
-			 const char *value, const char **why_r)
-{
-	(void)key;
-	return set_checked(valid_domain, field, value, why_r);
-}
-
-static int set_hmac_key(const struct conf_key *key, void *field,
-			const char *value, const char **why_r)
-{
-	(void)key;
-	(void)why_r;
-	return parse_hex_key(value, field);
-}
-
-static int set_size(const struct conf_key *key, void *field, const char *value,
-		    const char **why_r)
-{
-	(void)key;
-	(void)why_r;
-	return parse_size(value, field);
 }
 
 static int config_cb(const struct ini_event *ev, void *vctx,

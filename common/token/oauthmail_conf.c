@@ -32,6 +32,7 @@
 #define DEFAULT_TOKEN_DIR "/var/lib/oauthmail"
 
 /* Bad-value messages: "KEY: what is wanted" */
+#define EMPTY "empty value (leave the line out for the default)"
 #define PATH_WANTED ": must be an absolute path"
 #define URL_WANTED                                               \
 	": must be an https:// URL (http:// only for 127.0.0.1 " \
@@ -39,26 +40,31 @@
 #define PORT_WANTED ": expected a whole number from 1 to 65535"
 #define TLS_WANTED ": expected implicit or starttls"
 
-static conf_set_fn set_url, set_date, set_tls, set_provider, set_grant;
+static conf_set_fn set_date, set_tls, set_provider, set_grant;
 
-#define GKEY(k, set, field, min, max, bad) \
-	CONF_KEY(k, set, struct oauthmail_config, field, min, max, bad)
+#define GKEY(k, set, field, bad) \
+	CONF_KEY(k, set, struct oauthmail_config, field, bad)
 #define AKEY(k, set, field, bad) \
-	CONF_KEY(k, set, struct account_config, field, 0, 0, bad)
-#define APORT(k, field)                                                   \
-	CONF_KEY(k, conf_set_int, struct account_config, field, 1, 65535, \
-		 k PORT_WANTED)
+	CONF_KEY(k, set, struct account_config, field, bad)
+#define ATEXT(k, field) AKEY(k, conf_set_nonempty, field, EMPTY)
+#define APATH(k, field) AKEY(k, conf_set_path, field, k PATH_WANTED)
+#define AURL(k, field)                                                    \
+	CONF_STRING_KEY(k, conf_set_string, struct account_config, field, \
+			provider_url_allowed, k URL_WANTED)
+#define APORT(k, field) \
+	CONF_INT_KEY(k, struct account_config, field, 1, 65535, k PORT_WANTED)
+#define ATLS(k, field) AKEY(k, set_tls, field, k TLS_WANTED)
 
 static const struct conf_key global_keys[] = {
-	GKEY("token_dir", conf_set_path, token_dir, 0, 0,
-	     "token_dir" PATH_WANTED),
+	GKEY("token_dir", conf_set_path, token_dir, "token_dir" PATH_WANTED),
 	/* tokens live about an hour; a margin past half of that would
 	 * refresh on every use */
-	GKEY("refresh_margin", conf_set_int, refresh_margin, 0, 1800,
-	     "refresh_margin: expected a whole number from 0 to 1800"),
-	GKEY("ca_file", conf_set_path, ca_file, 0, 0, "ca_file" PATH_WANTED),
-	GKEY("token_socket", conf_set_nonempty, token_socket, 0, 0, NULL),
-	GKEY("key_file", conf_set_path, key_file, 0, 0, "key_file" PATH_WANTED),
+	CONF_INT_KEY("refresh_margin", struct oauthmail_config, refresh_margin,
+		     0, 1800,
+		     "refresh_margin: expected a whole number from 0 to 1800"),
+	GKEY("ca_file", conf_set_path, ca_file, "ca_file" PATH_WANTED),
+	GKEY("token_socket", conf_set_nonempty, token_socket, EMPTY),
+	GKEY("key_file", conf_set_path, key_file, "key_file" PATH_WANTED),
 };
 
 static const struct conf_key account_keys[] = {
@@ -66,38 +72,40 @@ static const struct conf_key account_keys[] = {
 	     "provider: expected microsoft, google or custom"),
 	AKEY("grant", set_grant, grant,
 	     "grant: expected authorization_code or client_credentials"),
-	AKEY("tenant", conf_set_nonempty, tenant, NULL),
-	AKEY("client_id", conf_set_nonempty, client_id, NULL),
-	AKEY("client_secret", conf_set_nonempty, client_secret, NULL),
-	AKEY("client_secret_file", conf_set_path, client_secret_file,
-	     "client_secret_file" PATH_WANTED),
+	ATEXT("tenant", tenant),
+	ATEXT("client_id", client_id),
+	ATEXT("client_secret", client_secret),
+	APATH("client_secret_file", client_secret_file),
 	AKEY("client_secret_expires", set_date, client_secret_expires,
 	     "client_secret_expires: expected a date YYYY-MM-DD"),
-	AKEY("user", conf_set_nonempty, user, NULL),
-	AKEY("scope", conf_set_nonempty, scope, NULL),
-	AKEY("redirect_uri", set_url, redirect_uri, "redirect_uri" URL_WANTED),
-	AKEY("authority", set_url, authority, "authority" URL_WANTED),
-	AKEY("authorize_url", set_url, authorize_url,
-	     "authorize_url" URL_WANTED),
-	AKEY("token_url", set_url, token_url, "token_url" URL_WANTED),
-	AKEY("device_url", set_url, device_url, "device_url" URL_WANTED),
-	AKEY("graph_url", set_url, graph_url, "graph_url" URL_WANTED),
-	AKEY("imap_host", conf_set_nonempty, imap.host, NULL),
+	ATEXT("user", user),
+	ATEXT("scope", scope),
+	AURL("redirect_uri", redirect_uri),
+	AURL("authority", authority),
+	AURL("authorize_url", authorize_url),
+	AURL("token_url", token_url),
+	AURL("device_url", device_url),
+	AURL("graph_url", graph_url),
+	ATEXT("imap_host", imap.host),
 	APORT("imap_port", imap.port),
-	AKEY("imap_tls", set_tls, imap.tls, "imap_tls" TLS_WANTED),
-	AKEY("pop3_host", conf_set_nonempty, pop3.host, NULL),
+	ATLS("imap_tls", imap.tls),
+	ATEXT("pop3_host", pop3.host),
 	APORT("pop3_port", pop3.port),
-	AKEY("pop3_tls", set_tls, pop3.tls, "pop3_tls" TLS_WANTED),
+	ATLS("pop3_tls", pop3.tls),
 	AKEY("pop3_split_auth", conf_set_bool, pop3_split_auth,
 	     "pop3_split_auth: expected yes or no"),
-	AKEY("smtp_host", conf_set_nonempty, smtp.host, NULL),
+	ATEXT("smtp_host", smtp.host),
 	APORT("smtp_port", smtp.port),
-	AKEY("smtp_tls", set_tls, smtp.tls, "smtp_tls" TLS_WANTED),
+	ATLS("smtp_tls", smtp.tls),
 };
 
 #undef GKEY
 #undef AKEY
+#undef ATEXT
+#undef APATH
+#undef AURL
 #undef APORT
+#undef ATLS
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -134,14 +142,16 @@ const char *config_default_path(void)
 	return env != NULL && *env != '\0' ? env : DEFAULT_CONFIG_PATH;
 }
 
-/* parse_date - YYYY-MM-DD, as the end of that day in UTC */
-static int parse_date(const char *s, time_t *out)
+/* set_date - YYYY-MM-DD, as the end of that day in UTC (time_t) */
+static int set_date(const struct conf_key *key, void *field, const char *value)
 {
+	time_t *out = field;
 	struct tm tm;
 	char *end;
 
+	(void)key;
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
+	end = strptime(value, "%Y-%m-%d", &tm);
 	if (end == NULL || *end != '\0' || tm.tm_year < 100)
 		return -1;
 	tm.tm_hour = 23;
@@ -151,66 +161,42 @@ static int parse_date(const char *s, time_t *out)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
-static int parse_tls(const char *s, enum tls_mode *out)
+/* set_tls - implicit or starttls (enum tls_mode) */
+static int set_tls(const struct conf_key *key, void *field, const char *value)
 {
-	if (strcmp(s, "implicit") == 0)
+	enum tls_mode *out = field;
+
+	(void)key;
+	if (strcmp(value, "implicit") == 0)
 		*out = TLS_IMPLICIT;
-	else if (strcmp(s, "starttls") == 0)
+	else if (strcmp(value, "starttls") == 0)
 		*out = TLS_STARTTLS;
 	else
 		return -1;
 	return 0;
 }
 
-static int parse_grant(const char *s, enum grant_kind *out)
+/* set_grant - authorization_code or client_credentials (enum grant_kind) */
+static int set_grant(const struct conf_key *key, void *field, const char *value)
 {
-	if (strcmp(s, "authorization_code") == 0)
+	enum grant_kind *out = field;
+
+	(void)key;
+	if (strcmp(value, "authorization_code") == 0)
 		*out = GRANT_AUTHORIZATION_CODE;
-	else if (strcmp(s, "client_credentials") == 0)
+	else if (strcmp(value, "client_credentials") == 0)
 		*out = GRANT_CLIENT_CREDENTIALS;
 	else
 		return -1;
 	return 0;
 }
 
-static int set_url(const struct conf_key *key, void *field, const char *value,
-		   const char **why_r)
-{
-	if (!provider_url_allowed(value))
-		return -1;
-	return conf_set_string(key, field, value, why_r);
-}
-
-static int set_date(const struct conf_key *key, void *field, const char *value,
-		    const char **why_r)
-{
-	(void)key;
-	(void)why_r;
-	return parse_date(value, field);
-}
-
-static int set_tls(const struct conf_key *key, void *field, const char *value,
-		   const char **why_r)
-{
-	(void)key;
-	(void)why_r;
-	return parse_tls(value, field);
-}
-
+/* set_provider - microsoft, google or custom (enum provider_kind) */
 static int set_provider(const struct conf_key *key, void *field,
-			const char *value, const char **why_r)
+			const char *value)
 {
 	(void)key;
-	(void)why_r;
 	return provider_parse(value, field);
-}
-
-static int set_grant(const struct conf_key *key, void *field, const char *value,
-		     const char **why_r)
-{
-	(void)key;
-	(void)why_r;
-	return parse_grant(value, field);
 }
 
 static int valid_account_name(const char *name)

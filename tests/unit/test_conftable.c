@@ -16,15 +16,21 @@ struct sample {
 	int flag;
 };
 
+static int short_text(const char *s)
+{
+	return strlen(s) <= 3;
+}
+
 static const struct conf_key keys[] = {
-	CONF_KEY("label", conf_set_nonempty, struct sample, label, 0, 0, NULL),
-	CONF_KEY("path", conf_set_path, struct sample, path, 0, 0,
+	CONF_KEY("label", conf_set_nonempty, struct sample, label,
+		 "label: empty"),
+	CONF_KEY("path", conf_set_path, struct sample, path,
 		 "path: absolute, please"),
-	CONF_KEY("text", conf_set_string, struct sample, text, 0, 0, NULL),
-	CONF_KEY("count", conf_set_int, struct sample, count, 1, 10,
-		 "count: 1 to 10"),
-	CONF_KEY("flag", conf_set_bool, struct sample, flag, 0, 0,
-		 "flag: yes or no"),
+	CONF_STRING_KEY("text", conf_set_string, struct sample, text,
+			short_text, "text: 3 at most"),
+	CONF_INT_KEY("count", struct sample, count, 1, 10, "count: 1 to 10"),
+	CONF_KEY("flag", conf_set_bool, struct sample, flag, "flag: yes or no"),
+	CONF_KEY("other", conf_set_bool, struct sample, flag, NULL),
 };
 
 static const struct conf_table table = {
@@ -42,6 +48,8 @@ static const struct set_case cases[] = {
 	{"colour", "red", "no such key 'colour'"},
 	{"path", "relative", "path: absolute, please"},
 	{"text", "", NULL},
+	{"text", "four", "text: 3 at most"},
+	{"other", "x", "other: invalid value"},
 	{"count", "0", "count: 1 to 10"},
 	{"count", "11", "count: 1 to 10"},
 	{"count", "+5", "count: 1 to 10"},
@@ -85,8 +93,7 @@ static void test_set(void)
 	check_int("flag stored", s.flag, 1);
 	check_int("empty label",
 		  conf_table_set(&table, seen, &s, "label", "", &why), -1);
-	check_str("empty label why", why,
-		  "empty value (leave the line out for the default)");
+	check_str("empty label why", why, "label: empty");
 	free(s.label);
 	free(s.text);
 }
