@@ -13,7 +13,6 @@
  */
 #include "oauthmail-config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
