@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_main.h"
 #include "token/oauthmail_conf.h"
 #include "lib/log.h"
 #include "token/token_cache.h"
@@ -43,16 +44,7 @@ int cli_open_cache(struct cli *cli, struct token_cache **cache_r)
 
 int cli_help(int argc, char **argv, const char *usage)
 {
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: oauthmail %s\n", usage);
-			return 1;
-		}
-	}
-	return 0;
+	return cli_subcommand_help("oauthmail", argc, argv, usage);
 }
 
 const char *cli_time(time_t t)

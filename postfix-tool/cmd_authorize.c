@@ -24,7 +24,8 @@
 #include "lib/crypto.h"
 #include "token/http.h"
 #include "lib/log.h"
-#include "token/oauth.h"
+#include "lib/number.h"
+#include "token/oauth_signin.h"
 #include "token/oauth_redirect.h"
 #include "lib/strbuf.h"
 #include "token/token_cache.h"
@@ -309,6 +310,7 @@ static int flow_endpoint_missing(const struct account_config *acct,
 static int parse_args(int argc, char **argv, const char **account,
 		      enum flow *flow, long *timeout)
 {
+	unsigned long long v;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -317,8 +319,9 @@ static int parse_args(int argc, char **argv, const char **account,
 		else if (strcmp(argv[i], "--paste") == 0)
 			*flow = FLOW_PASTE;
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
-			if (config_parse_long(argv[++i], 1, 3600, timeout) < 0)
+			if (number_parse(argv[++i], 1, 3600, &v) < 0)
 				return -1;
+			*timeout = (long)v;
 		} else if (argv[i][0] != '-' && *account == NULL)
 			*account = argv[i];
 		else

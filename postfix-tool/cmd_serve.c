@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,12 +34,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "token/broker_proto.h"
+#include "token/broker_proto_server.h"
 #include "cli.h"
 #include "token/oauthmail_conf.h"
 #include "lib/errorf.h"
 #include "lib/fdio.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "lib/strbuf.h"
 #include "token/token_cache.h"
 
@@ -260,16 +262,12 @@ static int listen_unix(const struct serve_opts *o, const char **error_r)
 static int systemd_fd(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	char *end;
-	long v;
+	unsigned long long v;
 
-	if (pid == NULL || fds == NULL)
-		return -1;
-	v = strtol(pid, &end, 10);
-	if (*end != '\0' || v != (long)getpid())
-		return -1;
-	v = strtol(fds, &end, 10);
-	if (*end != '\0' || v < 1)
+	if (pid == NULL || fds == NULL ||
+	    number_parse(pid, 1, LLONG_MAX, &v) < 0 ||
+	    v != (unsigned long long)getpid() ||
+	    number_parse(fds, 1, INT_MAX, &v) < 0)
 		return -1;
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

@@ -24,6 +24,7 @@
 #include "lib/crypto.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "token/provider.h"
 #include "lib/strbuf.h"
 #include "token/token_cache.h"
@@ -469,7 +470,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	struct account_state *states;
 	struct token_cache *cache;
-	long warn_days = 14;
+	unsigned long long warn_days = 14;
 	enum level worst;
 	int i;
 	size_t n;
@@ -478,7 +479,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return OM_OK;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--warn-days") == 0 && i + 1 < argc &&
-		    config_parse_long(argv[++i], 0, 365, &warn_days) == 0)
+		    number_parse(argv[++i], 0, 365, &warn_days) == 0)
 			continue;
 		fprintf(stderr, "usage: oauthmail %s\n", CHECK_USAGE);
 		return OM_ERR_USAGE;

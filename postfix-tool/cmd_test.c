@@ -9,6 +9,7 @@
 #include "oauthmail-config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "cli.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "mail_session.h"
 #include "lib/strbuf.h"
 #include "mail/tls_conn.h"
@@ -25,12 +27,19 @@
 	"  connect, authenticate, report (IMAP: INBOX counts; POP3: STAT;" \
 	" SMTP: EHLO + AUTH)"
 
-/* status_count - the number after name in an IMAP STATUS line */
+/* status_count - the number after name in an IMAP STATUS line, or -1 */
 static long long status_count(const char *text, const char *name)
 {
 	const char *p = strcasestr(text ? text : "", name);
+	unsigned long long v;
+	size_t n;
 
-	return p == NULL ? -1 : strtoll(p + strlen(name), NULL, 10);
+	if (p == NULL)
+		return -1;
+	p += strlen(name);
+	return number_prefix(p, strlen(p), 0, LLONG_MAX, &v, &n) < 0
+		       ? -1
+		       : (long long)v;
 }
 
 static int report_imap(struct mail_session *s)

@@ -7,7 +7,8 @@
 struct oauthmail_config;
 
 /* What every subcommand gets: global options and the lazily loaded
- * config.  Exit codes (docs/internals.md, "Exit codes"): 0 ok, 1 usage,
+ * config.  Exit codes (enum cli_exit, cli_main.h; enum om_status has
+ * the same values; docs/internals.md, "Exit codes"): 0 ok, 1 usage,
  * 2 config, 3 needs re-authorization, 4 provider or network error. */
 struct cli {
 	const char *config_path; /* -c FILE, or NULL for the default */
@@ -19,7 +20,8 @@ struct cli {
  * the error (the caller exits OM_ERR_CONFIG) */
 struct oauthmail_config *cli_config(struct cli *cli);
 
-/* A subcommand: argv[0] is its name; returns the process exit code. */
+/* A subcommand: argv[0] is its name; returns the process exit code.
+ * oauthmail.c's table holds these (CLI_FN). */
 typedef int command_fn(struct cli *cli, int argc, char **argv);
 
 int cmd_authorize(struct cli *cli, int argc, char **argv);

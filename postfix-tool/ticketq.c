@@ -4,7 +4,8 @@
  *
  * This file parses the common options, finds the queue (--queue DIR,
  * $TICKETQ_QUEUE, or /var/spool/ticketq), switches from root to the
- * queue's owner and dispatches to ticketq_<command>.c.  `deliver`
+ * queue's owner and dispatches to ticketq_<command>.c, through the
+ * frame it shares with oauthmail (cli_main.c: table, usage, exit codes).  `deliver`
  * speaks sysexits (0 stored, 75 try again, 65 with 5.3.4 for mail over
  * the size limit; 75 also for --help and any usage error: an MTA line
  * with those must keep the mail, not drop it); the other commands exit 0 ok, 1 usage, 2 queue or
@@ -28,49 +29,42 @@
 
 #define DEFAULT_QUEUE "/var/spool/ticketq"
 
-struct command {
-	const char *name;
-	tq_command_fn *fn;
-	const char *summary;
-};
-
-static const struct command commands[] = {
-	{"init", tq_init,
+static const struct cli_command commands[] = {
+	{"init", CLI_FN(tq_init),
 	 "init [--address ADDR] [--owner USER]   create a queue"},
-	{"deliver", tq_deliver,
+	{"deliver", CLI_FN(tq_deliver),
 	 "deliver [--sender S] [--recipient R]    store the message on stdin "
 	 "(MTA)"},
-	{"list", tq_list,
+	{"list", CLI_FN(tq_list),
 	 "list [--status S] [--json]              list tickets"},
-	{"show", tq_show,
+	{"show", CLI_FN(tq_show),
 	 "show ID [--json]                        a ticket and its thread"},
-	{"reply", tq_reply,
+	{"reply", CLI_FN(tq_reply),
 	 "reply ID [--auto]                       answer (body on stdin)"},
-	{"close", tq_close,
+	{"close", CLI_FN(tq_close),
 	 "close ID                                close a ticket"},
-	{"reopen", tq_reopen,
+	{"reopen", CLI_FN(tq_reopen),
 	 "reopen ID                               reopen a ticket"},
-	{"next", tq_next,
+	{"next", CLI_FN(tq_next),
 	 "next [--json] [--consumer NAME]         claim the next event"},
-	{"reindex", tq_reindex,
+	{"reindex", CLI_FN(tq_reindex),
 	 "reindex [--missing]                     rebuild tickets.db from "
 	 "the Maildir"},
 };
 
-#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
-
-static void usage(FILE *out)
+static void footer(FILE *out)
 {
-	size_t i;
-
-	fprintf(out, "usage: ticketq [--queue DIR] COMMAND [ARGS]\n\n");
-	for (i = 0; i < COMMAND_COUNT; i++)
-		fprintf(out, "  %s\n", commands[i].summary);
 	fprintf(out,
 		"\nThe queue: --queue DIR, $TICKETQ_QUEUE, or %s.  "
 		"See ticketq(1).\n",
 		DEFAULT_QUEUE);
 }
+
+static const struct cli_program program = {
+	"ticketq", "[--queue DIR] COMMAND [ARGS]",
+	commands,  sizeof(commands) / sizeof(commands[0]),
+	footer,
+};
 
 int tq_exit_for(enum ticket_status st)
 {
@@ -177,16 +171,6 @@ int tq_open(struct tq_cli *cli, struct ticket_queue **q_r)
 	return tq_open_as(cli, TICKET_LOCK_SHARED, 1, q_r);
 }
 
-static const struct command *find_command(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < COMMAND_COUNT; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
 /* An MTA must defer, never bounce, on our command-line mistakes. */
 static int mentions_deliver(int argc, char **argv)
 {
@@ -210,11 +194,10 @@ static int global_options(int argc, char **argv, struct tq_cli *cli)
 		} else if (strncmp(argv[i], "--queue=", 8) == 0) {
 			cli->queue_dir = argv[i] + 8;
 			i++;
-		} else if ((strcmp(argv[i], "--help") == 0 ||
-			    strcmp(argv[i], "-h") == 0) &&
+		} else if (cli_is_help(argv[i]) &&
 			   !mentions_deliver(argc, argv)) {
-			usage(stdout);
-			exit(0);
+			cli_usage(&program, stdout);
+			exit(CLI_EXIT_OK);
 		} else {
 			return -1;
 		}
@@ -224,12 +207,12 @@ static int global_options(int argc, char **argv, struct tq_cli *cli)
 
 int main(int argc, char **argv)
 {
-	const struct command *cmd;
+	const struct cli_command *cmd;
 	struct tq_cli cli;
 	const char *env = getenv("TICKETQ_QUEUE");
 	int i, rc;
 
-	log_init("ticketq");
+	log_init(program.name);
 	umask(027);
 	memset(&cli, 0, sizeof(cli));
 	cli.queue_dir = env != NULL && *env != '\0' ? env : DEFAULT_QUEUE;
@@ -237,16 +220,12 @@ int main(int argc, char **argv)
 	if (i < 0 || i >= argc) {
 		rc = mentions_deliver(argc, argv) ? tq_deliver_usage_exit()
 						  : TQ_USAGE;
-		usage(stderr);
+		cli_usage(&program, stderr);
 		return rc;
 	}
-	cmd = find_command(argv[i]);
-	if (cmd == NULL) {
-		log_error("unknown command '%s'", printable(argv[i], 40));
-		usage(stderr);
+	if ((cmd = cli_find_command(&program, argc, argv, i)) == NULL)
 		return TQ_USAGE;
-	}
 	cli.argc = argc - i;
 	cli.argv = argv + i;
-	return cmd->fn(&cli);
+	return ((tq_command_fn *)cmd->fn)(&cli);
 }

@@ -5,16 +5,16 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "cli_main.h"
 #include "ticket/ticket_queue.h"
 
-/* Exit codes of every subcommand but deliver (which speaks sysexits). */
-enum tq_exit {
-	TQ_OK = 0,
-	TQ_USAGE = 1,	 /* bad command line */
-	TQ_QUEUE = 2,	 /* no queue, bad config, broken index */
-	TQ_NOTFOUND = 3, /* no such ticket; `next`: nothing pending */
-	TQ_TEMP = 4,	 /* busy, locked, disk full: try again */
-};
+/* ticketq's names for the shared exit codes (cli_main.h) of every
+ * subcommand but deliver (which speaks sysexits) */
+#define TQ_OK CLI_EXIT_OK
+#define TQ_USAGE CLI_EXIT_USAGE	      /* bad command line */
+#define TQ_QUEUE CLI_EXIT_CONFIG      /* no queue, bad config, broken index */
+#define TQ_NOTFOUND CLI_EXIT_NOTFOUND /* no such ticket; `next`: nothing */
+#define TQ_TEMP CLI_EXIT_TEMP	      /* busy, locked, disk full: try again */
 
 struct tq_cli {
 	const char *queue_dir; /* --queue, $TICKETQ_QUEUE or the default */

@@ -23,6 +23,7 @@
 
 #include "token/bearer_msg.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "lib/strbuf.h"
 #include "xoauth2.h"
 
@@ -255,14 +256,13 @@ static int fail(sasl_client_params_t *params, int code, const char *why)
 static unsigned int server_port(const sasl_client_params_t *params)
 {
 	const char *semi;
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
 	if (params->ipremoteport == NULL ||
-	    (semi = strrchr(params->ipremoteport, ';')) == NULL)
+	    (semi = strrchr(params->ipremoteport, ';')) == NULL ||
+	    number_parse(semi + 1, 1, 65535, &v) < 0)
 		return 0;
-	v = strtoul(semi + 1, &end, 10);
-	return *end == '\0' && v > 0 && v < 65536 ? (unsigned int)v : 0;
+	return (unsigned int)v;
 }
 
 static int build_message(struct mech_ctx *mc, sasl_client_params_t *params,

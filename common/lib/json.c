@@ -6,13 +6,14 @@
  */
 #include "oauthmail-config.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/errorf.h"
 #include "lib/json.h"
+#include "lib/number.h"
 #include "lib/strbuf.h"
 
 cJSON *json_parse(const char *text, size_t len, const char **error_r)
@@ -63,26 +64,29 @@ const char *json_string(const cJSON *obj, const char *key, size_t max)
 	return item->valuestring;
 }
 
-static int parse_digits(const char *s, long long *out)
+char *json_string_dup(const cJSON *obj, const char *key, size_t max, int *bad)
 {
-	char *end;
-	long long v;
+	const char *v;
+	char *copy;
 
-	if (*s == '\0' || strlen(s) > 19 ||
-	    !(*s == '-' || (*s >= '0' && *s <= '9')))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
+	if (!json_has(obj, key))
+		return NULL;
+	v = json_string(obj, key, max);
+	if (v == NULL || *v == '\0') {
+		*bad = 1;
+		return NULL;
+	}
+	copy = strdup(v);
+	if (copy == NULL)
+		*bad = 1;
+	return copy;
 }
 
 int json_long(const cJSON *obj, const char *key, long long min, long long max,
 	      long long *out)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+	unsigned long long u;
 	long long v;
 	double d;
 
@@ -92,8 +96,9 @@ int json_long(const cJSON *obj, const char *key, long long min, long long max,
 			return -1;
 		v = (long long)d;
 	} else if (cJSON_IsString(item) && item->valuestring != NULL) {
-		if (parse_digits(item->valuestring, &v) < 0)
+		if (number_parse(item->valuestring, 0, LLONG_MAX, &u) < 0)
 			return -1;
+		v = (long long)u;
 	} else {
 		return -1;
 	}

@@ -14,6 +14,11 @@ cJSON *json_parse(const char *text, size_t len, const char **error_r);
  * no control characters; NULL otherwise (absent, wrong type, too long) */
 const char *json_string(const cJSON *obj, const char *key, size_t max);
 
+/* json_string_dup - a copy of obj[key] (as json_string); NULL when
+ * absent, and NULL with *bad = 1 when present but empty, not such a
+ * string, or out of memory */
+char *json_string_dup(const cJSON *obj, const char *key, size_t max, int *bad);
+
 /* json_long - obj[key] as a whole number in [min, max]: a JSON integer
  * or a string of digits (v1 endpoints sent strings).  0, or -1. */
 int json_long(const cJSON *obj, const char *key, long long min, long long max,

@@ -7,7 +7,8 @@
  * subject tag prefix, size limits, the reply command and the HMAC key
  * that signs our Message-IDs (so a forged one is recognised).
  *
- * Rules: the INI dialect of common/lib/ini.c; every key is known, unknown
+ * Rules: the INI dialect of common/lib/ini.c, the keys a table of
+ * lib/conftable.c (as oauthmail.conf's); every key is known, unknown
  * or repeated keys are FILE:LINE errors; the timeouts are capped so a
  * delivery ends well before the MTA's time limit kills it.  `init` creates missing parts
  * and never overwrites an existing config; the key comes from the
@@ -27,8 +28,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/conftable.h"
 #include "lib/errorf.h"
 #include "lib/ini.h"
+#include "lib/number.h"
 #include "lib/safefile.h"
 #include "lib/strbuf.h"
 #include "ticket/ticket_config.h"
@@ -46,33 +49,52 @@
 #define CONFIG_MAX (64 * 1024)
 #define DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -i"
 
-enum key_id {
-	K_ADDRESS,
-	K_NAME,
-	K_HMAC_KEY,
-	K_TAG_PREFIX,
-	K_ID_DOMAIN,
-	K_SENDMAIL,
-	K_MAX_MESSAGE,
-	K_MAX_ATTACHMENT,
-	K_MAX_TEXT,
-	K_BUSY_TIMEOUT,
-	K_LOCK_TIMEOUT,
-	K_COUNT
+static int valid_address(const char *s);
+static int valid_prefix(const char *s);
+static int valid_domain(const char *s);
+static conf_set_fn set_hmac_key, set_size;
+
+#define KEY(k, set, field, bad) \
+	CONF_KEY(k, set, struct ticket_config, field, bad)
+#define CHECKED(k, field, valid, bad)                                    \
+	CONF_STRING_KEY(k, conf_set_string, struct ticket_config, field, \
+			valid, bad)
+#define SECONDS(k, field, max)                               \
+	CONF_INT_KEY(k, struct ticket_config, field, 1, max, \
+		     k ": want seconds, 1 to " STR(max))
+#define SIZE_WANTED "size: want bytes, or a number with K, M or G"
+
+static const struct conf_key keys[] = {
+	CHECKED("address", address, valid_address, "address: want user@domain"),
+	KEY("name", conf_set_string, name, NULL),
+	KEY("hmac_key", set_hmac_key, hmac_key,
+	    "hmac_key: want 64 hex digits (ticketq init makes one)"),
+	CHECKED("tag_prefix", tag_prefix, valid_prefix,
+		"tag_prefix: printable ASCII, no [ ] or digits, at most 32"),
+	CHECKED("message_id_domain", id_domain, valid_domain,
+		"message_id_domain: a domain name"),
+	KEY("sendmail", conf_set_path, sendmail,
+	    "sendmail: want an absolute command path"),
+	KEY("max_message_size", set_size, max_message_size, SIZE_WANTED),
+	KEY("max_attachment_size", set_size, max_attachment_size, SIZE_WANTED),
+	KEY("max_text_size", set_size, max_text_size, SIZE_WANTED),
+	SECONDS("busy_timeout", busy_timeout, BUSY_TIMEOUT_MAX),
+	SECONDS("lock_timeout", lock_timeout, LOCK_TIMEOUT_MAX),
 };
 
-static const char *const key_names[K_COUNT] = {
-	"address",	     "name",
-	"hmac_key",	     "tag_prefix",
-	"message_id_domain", "sendmail",
-	"max_message_size",  "max_attachment_size",
-	"max_text_size",     "busy_timeout",
-	"lock_timeout",
+#undef CHECKED
+#undef KEY
+#undef SECONDS
+
+#define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+
+static const struct conf_table table = {
+	keys, KEY_COUNT, "unknown key '", "'", "'", "' set twice",
 };
 
 struct parse_ctx {
 	struct ticket_config *cfg;
-	unsigned char seen[K_COUNT];
+	unsigned char seen[KEY_COUNT];
 };
 
 void ticket_config_free(struct ticket_config **cfgp)
@@ -103,19 +125,19 @@ void ticket_config_default_address(char *buf, size_t size)
 	snprintf(buf, size, "ticketq@%s", host);
 }
 
-/* "50M", "1024", "2G": bytes */
-static int parse_size(const char *s, uint64_t *out)
+/* set_size - "50M", "1024", "2G": bytes (uint64_t) */
+static int set_size(const struct conf_key *key, void *field, const char *s)
 {
-	char *end;
+	uint64_t *out = field;
+	const char *end;
 	unsigned long long v;
 	uint64_t mult = 1;
+	size_t n;
 
-	if (!isdigit((unsigned char)*s))
+	(void)key;
+	if (number_prefix(s, strlen(s), 0, UINT64_MAX, &v, &n) < 0)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
+	end = s + n;
 	if (*end == 'k' || *end == 'K')
 		mult = 1024;
 	else if (*end == 'm' || *end == 'M')
@@ -130,26 +152,14 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int parse_seconds(const char *s, long max, int *out)
+/* set_hmac_key - 64 hex digits into the key's bytes */
+static int set_hmac_key(const struct conf_key *ck, void *field, const char *s)
 {
-	char *end;
-	long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > max)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_hex_key(const char *s, unsigned char *key)
-{
+	unsigned char *key = field;
 	size_t i;
 	unsigned int byte;
 
+	(void)ck;
 	if (strlen(s) != TICKET_HMAC_KEY_LEN * 2)
 		return -1;
 	for (i = 0; i < TICKET_HMAC_KEY_LEN; i++) {
@@ -206,85 +216,17 @@ static int set_string(char **field, const char *value)
 	return 0;
 }
 
-/* Set one key; *why is filled whether or not it fails. */
-static int set_value_why(struct ticket_config *cfg, enum key_id id,
-			 const char *v, const char **why)
-{
-	switch (id) {
-	case K_ADDRESS:
-		*why = "address: want user@domain";
-		return valid_address(v) ? set_string(&cfg->address, v) : -1;
-	case K_NAME:
-		*why = "name: out of memory";
-		return set_string(&cfg->name, v);
-	case K_HMAC_KEY:
-		*why = "hmac_key: want 64 hex digits (ticketq init makes one)";
-		return parse_hex_key(v, cfg->hmac_key);
-	case K_TAG_PREFIX:
-		*why = "tag_prefix: printable ASCII, no [ ] or digits, at "
-		       "most 32";
-		return valid_prefix(v) ? set_string(&cfg->tag_prefix, v) : -1;
-	case K_ID_DOMAIN:
-		*why = "message_id_domain: a domain name";
-		return valid_domain(v) ? set_string(&cfg->id_domain, v) : -1;
-	case K_SENDMAIL:
-		*why = "sendmail: want an absolute command path";
-		return v[0] == '/' ? set_string(&cfg->sendmail, v) : -1;
-	case K_MAX_MESSAGE:
-	case K_MAX_ATTACHMENT:
-	case K_MAX_TEXT:
-		*why = "size: want bytes, or a number with K, M or G";
-		return parse_size(
-			v, id == K_MAX_MESSAGE	    ? &cfg->max_message_size
-			   : id == K_MAX_ATTACHMENT ? &cfg->max_attachment_size
-						    : &cfg->max_text_size);
-	case K_BUSY_TIMEOUT:
-		*why = "busy_timeout: want seconds, 1 to " STR(
-			BUSY_TIMEOUT_MAX);
-		return parse_seconds(v, BUSY_TIMEOUT_MAX, &cfg->busy_timeout);
-	case K_LOCK_TIMEOUT:
-		*why = "lock_timeout: want seconds, 1 to " STR(
-			LOCK_TIMEOUT_MAX);
-		return parse_seconds(v, LOCK_TIMEOUT_MAX, &cfg->lock_timeout);
-	default:
-		return -1;
-	}
-}
-
-static int set_value(struct ticket_config *cfg, enum key_id id, const char *v,
-		     const char **why)
-{
-	const char *msg = NULL;
-	int r = set_value_why(cfg, id, v, &msg);
-
-	if (r < 0)
-		*why = msg ? msg : "out of memory";
-	return r;
-}
-
 static int config_cb(const struct ini_event *ev, void *vctx,
 		     const char **error_r)
 {
 	struct parse_ctx *ctx = vctx;
-	int i;
 
 	if (ev->kind != NULL) {
 		*error_r = "ticketq.conf has no sections";
 		return -1;
 	}
-	for (i = 0; i < K_COUNT; i++)
-		if (strcmp(ev->key, key_names[i]) == 0)
-			break;
-	if (i == K_COUNT) {
-		*error_r = errorf("unknown key '%s'", ev->key);
-		return -1;
-	}
-	if (ctx->seen[i]) {
-		*error_r = errorf("'%s' set twice", ev->key);
-		return -1;
-	}
-	ctx->seen[i] = 1;
-	return set_value(ctx->cfg, (enum key_id)i, ev->value, error_r);
+	return conf_table_set(&table, ctx->seen, ctx->cfg, ev->key, ev->value,
+			      error_r);
 }
 
 static int config_defaults(struct ticket_config *cfg, const char *dir)
@@ -307,7 +249,8 @@ static int config_finish(struct ticket_config *cfg, const char *filename,
 {
 	const char *at;
 
-	if (!ctx->seen[K_HMAC_KEY] || !ctx->seen[K_ADDRESS]) {
+	if (!conf_table_seen(&table, ctx->seen, "hmac_key") ||
+	    !conf_table_seen(&table, ctx->seen, "address")) {
 		*error_r = errorf("%s: 'address' and 'hmac_key' are required "
 				  "(ticketq init writes both)",
 				  filename);

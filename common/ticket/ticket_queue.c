@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/errorf.h"
+#include "lib/lockfile.h"
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_queue.h"
 #include "ticket/ticket_store.h"
@@ -55,19 +56,11 @@ enum ticket_status ticket_queue_open(const char *dir, struct ticket_queue **q_r,
 	return TICKET_OK;
 }
 
-static int lock_try(int fd, enum ticket_lock lock)
-{
-	return flock(fd, (lock == TICKET_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH) |
-				 LOCK_NB);
-}
-
 enum ticket_status ticket_queue_lock(struct ticket_queue *q,
 				     enum ticket_lock lock,
 				     const char **error_r)
 {
-	struct timespec pause = {0, 20 * 1000 * 1000};
 	char path[4096 + 32];
-	time_t deadline = time(NULL) + q->cfg->lock_timeout;
 
 	if (q->lock == lock)
 		return TICKET_OK;
@@ -78,18 +71,16 @@ enum ticket_status ticket_queue_lock(struct ticket_queue *q,
 		*error_r = errorf("open %s: %s", path, strerror(errno));
 		return TICKET_ERR_TEMP;
 	}
-	while (lock_try(q->lock_fd, lock) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			*error_r = errorf("lock %s: %s", path, strerror(errno));
-			return TICKET_ERR_TEMP;
-		}
-		if (time(NULL) >= deadline) {
+	if (lockfile_wait(q->lock_fd,
+			  lock == TICKET_LOCK_EXCLUSIVE ? LOCK_EX : LOCK_SH,
+			  q->cfg->lock_timeout * 1000L) < 0) {
+		if (errno == ETIMEDOUT)
 			*error_r = errorf("queue locked for more than %d s "
 					  "(reindex running?): %s",
 					  q->cfg->lock_timeout, path);
-			return TICKET_ERR_TEMP;
-		}
-		nanosleep(&pause, NULL);
+		else
+			*error_r = errorf("lock %s: %s", path, strerror(errno));
+		return TICKET_ERR_TEMP;
 	}
 	q->lock = lock;
 	return TICKET_OK;

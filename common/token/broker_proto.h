@@ -14,6 +14,9 @@
  *
  * A CR before the LF is accepted.  Requests are at most
  * BROKER_REQUEST_MAX bytes, replies at most BROKER_REPLY_MAX.
+ *
+ * This header: what both ends share and the client's half (the SASL
+ * plugin's); the broker's half is broker_proto_server.h.
  */
 #ifndef OAUTHMAIL_BROKER_PROTO_H
 #define OAUTHMAIL_BROKER_PROTO_H
@@ -52,25 +55,21 @@ struct broker_reply {
  * 1-64 of [A-Za-z0-9_.@+-], not starting with '.' or '-' */
 int broker_proto_account_ok(const char *name, size_t len);
 
-/* broker_proto_parse_request - one line (with or without its LF; need
- * not end in NUL).  0, or -1 with error_r (safe to send back as BAD). */
-int broker_proto_parse_request(const char *line, size_t len,
-			       struct broker_request *req_r,
-			       const char **error_r);
+/* broker_proto_strip_eol - len without one trailing LF and one CR
+ * before it */
+size_t broker_proto_strip_eol(const char *line, size_t len);
+
+/* broker_proto_word_is - the line starts with word followed by its end
+ * or a space */
+int broker_proto_word_is(const char *line, size_t len, const char *word);
+
+/* broker_proto_class_word - the reply class for status: TEMP, REAUTH,
+ * CONFIG or BAD (TEMP for anything else) */
+const char *broker_proto_class_word(enum om_status status);
 
 /* broker_proto_format_request - the line for req, LF included */
 int broker_proto_format_request(const struct broker_request *req,
 				struct strbuf *out);
-
-/* broker_proto_format_ok - "OK token expires\n", or "OK\n" when token
- * is NULL.  -1 when the token cannot be sent. */
-int broker_proto_format_ok(const char *token, time_t expires,
-			   struct strbuf *out);
-
-/* broker_proto_format_error - "CLASS text\n"; text is made printable and
- * cut to BROKER_TEXT_MAX bytes */
-int broker_proto_format_error(enum om_status status, const char *text,
-			      struct strbuf *out);
 
 /* broker_proto_parse_reply - one reply line.  0 (reply_r filled, free it
  * with broker_proto_reply_free), or -1 with error_r when malformed. */

@@ -21,6 +21,7 @@
 #include "lib/errorf.h"
 #include "token/http.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "token/provider.h"
 #include "lib/safefile.h"
 
@@ -60,13 +61,11 @@ static int load_ca(struct strbuf *ca, const char *path, int optional,
 static long timeout_from_env(void)
 {
 	const char *s = getenv("OAUTHMAIL_HTTP_TIMEOUT");
-	char *end;
-	long v;
+	unsigned long long v;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || number_parse(s, 1, 600, &v) < 0)
 		return DEFAULT_TIMEOUT;
-	v = strtol(s, &end, 10);
-	return *end == '\0' && v > 0 && v <= 600 ? v : DEFAULT_TIMEOUT;
+	return (long)v;
 }
 
 int http_client_new(const char *ca_file, struct http_client **client_r,
@@ -201,15 +200,13 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ctx)
 	struct http_response *resp = ctx;
 	size_t n = size * nmemb;
 	char value[64];
-	char *end;
-	long v;
+	unsigned long long v;
 
 	if (n > 12 && strncasecmp(line, "Retry-After:", 12) == 0) {
 		value[0] = '\0';
 		header_value(line, n, value, sizeof(value));
-		v = strtol(value, &end, 10);
-		if (end != value && *end == '\0' && v >= 0 && v <= 86400)
-			resp->retry_after = v;
+		if (number_parse(value, 0, 86400, &v) == 0)
+			resp->retry_after = (long)v;
 	} else if (n > 13 && strncasecmp(line, "Content-Type:", 13) == 0) {
 		header_value(line, n, resp->content_type,
 			     sizeof(resp->content_type));

@@ -20,6 +20,7 @@
 #include "token/oauthmail_conf.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "token/oauth_error.h"
 
 struct error_entry {
@@ -205,23 +206,31 @@ static void first_line(const char *desc, char *out, size_t size)
 	snprintf(out, size, "%s", printable_len(desc, n, size - 4));
 }
 
+/* aadsts_number - the code after "AADSTS" (1 to 999999999), followed by
+ * ':' when colon is set; 0 when there is none */
+static long aadsts_number(const char *s, int colon)
+{
+	unsigned long long v;
+	size_t n;
+
+	if (number_prefix(s, strlen(s), 1, 999999999, &v, &n) < 0 ||
+	    (colon && s[n] != ':'))
+		return 0;
+	return (long)v;
+}
+
 static long aadsts_from(const cJSON *root, const char *desc)
 {
 	const cJSON *codes =
 		cJSON_GetObjectItemCaseSensitive(root, "error_codes");
 	const cJSON *first =
 		cJSON_IsArray(codes) ? cJSON_GetArrayItem(codes, 0) : NULL;
-	char *end;
-	long v;
 
 	if (cJSON_IsNumber(first) && first->valuedouble > 0 &&
 	    first->valuedouble < 1e9)
 		return (long)first->valuedouble;
-	if (desc != NULL && strncmp(desc, "AADSTS", 6) == 0) {
-		v = strtol(desc + 6, &end, 10);
-		if (end != desc + 6 && *end == ':' && v > 0 && v < 1000000000)
-			return v;
-	}
+	if (desc != NULL && strncmp(desc, "AADSTS", 6) == 0)
+		return aadsts_number(desc + 6, 1);
 	return 0;
 }
 
@@ -315,9 +324,6 @@ void oauth_error_from_fields(const struct account_config *acct,
 			     const char *error, const char *description,
 			     struct oauth_error *err)
 {
-	char *end;
-	long v = 0;
-
 	memset(err, 0, sizeof(*err));
 	err->retry_after = -1;
 	snprintf(err->error, sizeof(err->error), "%s", printable(error, 60));
@@ -325,9 +331,8 @@ void oauth_error_from_fields(const struct account_config *acct,
 		first_line(description, err->description,
 			   sizeof(err->description));
 		if (strncmp(description, "AADSTS", 6) == 0)
-			v = strtol(description + 6, &end, 10);
+			err->aadsts = aadsts_number(description + 6, 0);
 	}
-	err->aadsts = v > 0 && v < 1000000000 ? v : 0;
 	compose(acct, find_by_code(err->aadsts), find_by_name(err->error), err);
 }
 

@@ -28,6 +28,7 @@
 
 #include "lib/errorf.h"
 #include "lib/log.h"
+#include "lib/number.h"
 #include "token/oauth_redirect.h"
 #include "lib/strbuf.h"
 
@@ -65,10 +66,10 @@ static int parse_loopback_uri(const char *uri, struct parsed_uri *p)
 		return -1;
 	memcpy(p->host, host, n);
 	if (colon != NULL && colon < end) {
-		char *stop;
-		long v = strtol(colon + 1, &stop, 10);
+		unsigned long long v;
 
-		if (stop != end || v < 1 || v > 65535)
+		if (number_parse_len(colon + 1, (size_t)(end - colon - 1), 1,
+				     65535, &v) < 0)
 			return -1;
 		p->port = (int)v;
 	}

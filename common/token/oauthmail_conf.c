@@ -1,24 +1,23 @@
 /*
- * config.c - oauthmail.conf: read, check, resolve.
+ * oauthmail_conf.c - oauthmail.conf: read, check, resolve.
  *
  * Global settings first, then one "[account NAME]" section per mailbox
  * grant.  Every key is known: an unknown or repeated key, a bad value,
  * or a missing required setting is an error naming FILE:LINE and what
- * to write instead.  After parsing, each account's provider fills what
+ * to write instead.  The keys are rows of two tables (lib/conftable.c:
+ * name, setter, member, bounds, the bad-value message).  After parsing, each account's provider fills what
  * it left out (provider.c), and client_secret_file is read (config_load
  * only; config_parse is pure, for tests and fuzzing).
  */
 #include "oauthmail-config.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "token/oauthmail_conf.h"
+#include "lib/conftable.h"
 #include "lib/errorf.h"
 #include "lib/ini.h"
 #include "lib/log.h"
@@ -32,78 +31,108 @@
 #define DEFAULT_CONFIG_PATH "/etc/oauthmail/oauthmail.conf"
 #define DEFAULT_TOKEN_DIR "/var/lib/oauthmail"
 
-enum value_kind {
-	V_STRING,
-	V_PATH,
-	V_URL,
-	V_INT,
-	V_PORT,
-	V_BOOL,
-	V_DATE,
-	V_TLS,
-	V_PROVIDER,
-	V_GRANT,
+/* Bad-value messages: "KEY: what is wanted" */
+#define EMPTY "empty value (leave the line out for the default)"
+#define PATH_WANTED ": must be an absolute path"
+#define URL_WANTED                                               \
+	": must be an https:// URL (http:// only for 127.0.0.1 " \
+	"or localhost)"
+#define PORT_WANTED ": expected a whole number from 1 to 65535"
+#define TLS_WANTED ": expected implicit or starttls"
+
+static conf_set_fn set_date, set_tls, set_provider, set_grant;
+
+#define GKEY(k, set, field, bad) \
+	CONF_KEY(k, set, struct oauthmail_config, field, bad)
+#define AKEY(k, set, field, bad) \
+	CONF_KEY(k, set, struct account_config, field, bad)
+#define ATEXT(k, field) AKEY(k, conf_set_nonempty, field, EMPTY)
+#define APATH(k, field) AKEY(k, conf_set_path, field, k PATH_WANTED)
+#define AURL(k, field)                                                    \
+	CONF_STRING_KEY(k, conf_set_string, struct account_config, field, \
+			provider_url_allowed, k URL_WANTED)
+#define APORT(k, field) \
+	CONF_INT_KEY(k, struct account_config, field, 1, 65535, k PORT_WANTED)
+#define ATLS(k, field) AKEY(k, set_tls, field, k TLS_WANTED)
+
+static const struct conf_key global_keys[] = {
+	GKEY("token_dir", conf_set_path, token_dir, "token_dir" PATH_WANTED),
+	/* tokens live about an hour; a margin past half of that would
+	 * refresh on every use */
+	CONF_INT_KEY("refresh_margin", struct oauthmail_config, refresh_margin,
+		     0, 1800,
+		     "refresh_margin: expected a whole number from 0 to 1800"),
+	GKEY("ca_file", conf_set_path, ca_file, "ca_file" PATH_WANTED),
+	GKEY("token_socket", conf_set_nonempty, token_socket, EMPTY),
+	GKEY("key_file", conf_set_path, key_file, "key_file" PATH_WANTED),
 };
 
-struct key_def {
-	const char *key;
-	enum value_kind kind;
-	size_t offset;
-};
-
-#define GKEY(k, kind, field)                                      \
-	{                                                         \
-		k, kind, offsetof(struct oauthmail_config, field) \
-	}
-#define AKEY(k, kind, field)                                    \
-	{                                                       \
-		k, kind, offsetof(struct account_config, field) \
-	}
-
-static const struct key_def global_keys[] = {
-	GKEY("token_dir", V_PATH, token_dir),
-	GKEY("refresh_margin", V_INT, refresh_margin),
-	GKEY("ca_file", V_PATH, ca_file),
-	GKEY("token_socket", V_STRING, token_socket),
-	GKEY("key_file", V_PATH, key_file),
-};
-
-static const struct key_def account_keys[] = {
-	AKEY("provider", V_PROVIDER, provider),
-	AKEY("grant", V_GRANT, grant),
-	AKEY("tenant", V_STRING, tenant),
-	AKEY("client_id", V_STRING, client_id),
-	AKEY("client_secret", V_STRING, client_secret),
-	AKEY("client_secret_file", V_PATH, client_secret_file),
-	AKEY("client_secret_expires", V_DATE, client_secret_expires),
-	AKEY("user", V_STRING, user),
-	AKEY("scope", V_STRING, scope),
-	AKEY("redirect_uri", V_URL, redirect_uri),
-	AKEY("authority", V_URL, authority),
-	AKEY("authorize_url", V_URL, authorize_url),
-	AKEY("token_url", V_URL, token_url),
-	AKEY("device_url", V_URL, device_url),
-	AKEY("graph_url", V_URL, graph_url),
-	AKEY("imap_host", V_STRING, imap.host),
-	AKEY("imap_port", V_PORT, imap.port),
-	AKEY("imap_tls", V_TLS, imap.tls),
-	AKEY("pop3_host", V_STRING, pop3.host),
-	AKEY("pop3_port", V_PORT, pop3.port),
-	AKEY("pop3_tls", V_TLS, pop3.tls),
-	AKEY("pop3_split_auth", V_BOOL, pop3_split_auth),
-	AKEY("smtp_host", V_STRING, smtp.host),
-	AKEY("smtp_port", V_PORT, smtp.port),
-	AKEY("smtp_tls", V_TLS, smtp.tls),
+static const struct conf_key account_keys[] = {
+	AKEY("provider", set_provider, provider,
+	     "provider: expected microsoft, google or custom"),
+	AKEY("grant", set_grant, grant,
+	     "grant: expected authorization_code or client_credentials"),
+	ATEXT("tenant", tenant),
+	ATEXT("client_id", client_id),
+	ATEXT("client_secret", client_secret),
+	APATH("client_secret_file", client_secret_file),
+	AKEY("client_secret_expires", set_date, client_secret_expires,
+	     "client_secret_expires: expected a date YYYY-MM-DD"),
+	ATEXT("user", user),
+	ATEXT("scope", scope),
+	AURL("redirect_uri", redirect_uri),
+	AURL("authority", authority),
+	AURL("authorize_url", authorize_url),
+	AURL("token_url", token_url),
+	AURL("device_url", device_url),
+	AURL("graph_url", graph_url),
+	ATEXT("imap_host", imap.host),
+	APORT("imap_port", imap.port),
+	ATLS("imap_tls", imap.tls),
+	ATEXT("pop3_host", pop3.host),
+	APORT("pop3_port", pop3.port),
+	ATLS("pop3_tls", pop3.tls),
+	AKEY("pop3_split_auth", conf_set_bool, pop3_split_auth,
+	     "pop3_split_auth: expected yes or no"),
+	ATEXT("smtp_host", smtp.host),
+	APORT("smtp_port", smtp.port),
+	ATLS("smtp_tls", smtp.tls),
 };
 
 #undef GKEY
 #undef AKEY
+#undef ATEXT
+#undef APATH
+#undef AURL
+#undef APORT
+#undef ATLS
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct conf_table global_table = {
+	global_keys,
+	COUNT(global_keys),
+	"unknown setting '",
+	"' (global settings: token_dir refresh_margin ca_file token_socket "
+	"key_file; account settings belong under [account NAME])",
+	"",
+	" is set twice",
+};
+
+static const struct conf_table account_table = {
+	account_keys,
+	COUNT(account_keys),
+	"unknown account setting '",
+	"' (see oauthmail.conf(5))",
+	"",
+	" is set twice",
+};
 
 struct parse_ctx {
 	struct oauthmail_config *cfg;
 	struct account_config *acct; /* current section, NULL at top */
-	unsigned char seen_global[sizeof(global_keys) / sizeof(global_keys[0])];
-	unsigned char seen_acct[sizeof(account_keys) / sizeof(account_keys[0])];
+	unsigned char seen_global[COUNT(global_keys)];
+	unsigned char seen_acct[COUNT(account_keys)];
 };
 
 const char *config_default_path(void)
@@ -113,40 +142,16 @@ const char *config_default_path(void)
 	return env != NULL && *env != '\0' ? env : DEFAULT_CONFIG_PATH;
 }
 
-int config_parse_long(const char *s, long min, long max, long *out)
+/* set_date - YYYY-MM-DD, as the end of that day in UTC (time_t) */
+static int set_date(const struct conf_key *key, void *field, const char *value)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
-	    strcmp(s, "1") == 0)
-		*out = 1;
-	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 ||
-		 strcmp(s, "0") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-/* parse_date - YYYY-MM-DD, as the end of that day in UTC */
-static int parse_date(const char *s, time_t *out)
-{
+	time_t *out = field;
 	struct tm tm;
 	char *end;
 
+	(void)key;
 	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
+	end = strptime(value, "%Y-%m-%d", &tm);
 	if (end == NULL || *end != '\0' || tm.tm_year < 100)
 		return -1;
 	tm.tm_hour = 23;
@@ -156,149 +161,42 @@ static int parse_date(const char *s, time_t *out)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
-static int parse_tls(const char *s, enum tls_mode *out)
+/* set_tls - implicit or starttls (enum tls_mode) */
+static int set_tls(const struct conf_key *key, void *field, const char *value)
 {
-	if (strcmp(s, "implicit") == 0)
+	enum tls_mode *out = field;
+
+	(void)key;
+	if (strcmp(value, "implicit") == 0)
 		*out = TLS_IMPLICIT;
-	else if (strcmp(s, "starttls") == 0)
+	else if (strcmp(value, "starttls") == 0)
 		*out = TLS_STARTTLS;
 	else
 		return -1;
 	return 0;
 }
 
-static int parse_grant(const char *s, enum grant_kind *out)
+/* set_grant - authorization_code or client_credentials (enum grant_kind) */
+static int set_grant(const struct conf_key *key, void *field, const char *value)
 {
-	if (strcmp(s, "authorization_code") == 0)
+	enum grant_kind *out = field;
+
+	(void)key;
+	if (strcmp(value, "authorization_code") == 0)
 		*out = GRANT_AUTHORIZATION_CODE;
-	else if (strcmp(s, "client_credentials") == 0)
+	else if (strcmp(value, "client_credentials") == 0)
 		*out = GRANT_CLIENT_CREDENTIALS;
 	else
 		return -1;
 	return 0;
 }
 
-static int store_string(char **field, const char *value, const char **why)
+/* set_provider - microsoft, google or custom (enum provider_kind) */
+static int set_provider(const struct conf_key *key, void *field,
+			const char *value)
 {
-	if (*value == '\0') {
-		*why = "empty value (leave the line out for the default)";
-		return -1;
-	}
-	*field = strdup(value);
-	if (*field == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	return 0;
-}
-
-static int store_numeric(const struct key_def *def, void *base,
-			 const char *value, const char **why)
-{
-	char *field = (char *)base + def->offset;
-	long v;
-
-	switch (def->kind) {
-	case V_INT: /* refresh_margin: tokens live about an hour; a margin
-		       past half of that would refresh on every use */
-		if (config_parse_long(value, 0, 1800, &v) < 0)
-			break;
-		*(int *)(void *)field = (int)v;
-		return 0;
-	case V_PORT:
-		if (config_parse_long(value, 1, 65535, &v) < 0)
-			break;
-		*(int *)(void *)field = (int)v;
-		return 0;
-	case V_BOOL:
-		if (parse_bool(value, (int *)(void *)field) == 0)
-			return 0;
-		*why = errorf("%s: expected yes or no", def->key);
-		return -1;
-	default:
-		break;
-	}
-	*why = errorf("%s: expected a whole number%s", def->key,
-		      def->kind == V_PORT ? " from 1 to 65535"
-					  : " from 0 to 1800");
-	return -1;
-}
-
-static int store_value(const struct key_def *def, void *base, const char *value,
-		       const char **why)
-{
-	char *field = (char *)base + def->offset;
-
-	switch (def->kind) {
-	case V_STRING:
-		return store_string((char **)(void *)field, value, why);
-	case V_PATH:
-		if (value[0] != '/') {
-			*why = errorf("%s: must be an absolute path", def->key);
-			return -1;
-		}
-		return store_string((char **)(void *)field, value, why);
-	case V_URL:
-		if (!provider_url_allowed(value)) {
-			*why = errorf("%s: must be an https:// URL (http:// "
-				      "only for 127.0.0.1 or localhost)",
-				      def->key);
-			return -1;
-		}
-		return store_string((char **)(void *)field, value, why);
-	case V_DATE:
-		if (parse_date(value, (time_t *)(void *)field) == 0)
-			return 0;
-		*why = errorf("%s: expected a date YYYY-MM-DD", def->key);
-		return -1;
-	case V_TLS:
-		if (parse_tls(value, (enum tls_mode *)(void *)field) == 0)
-			return 0;
-		*why = errorf("%s: expected implicit or starttls", def->key);
-		return -1;
-	case V_PROVIDER:
-		if (provider_parse(value,
-				   (enum provider_kind *)(void *)field) == 0)
-			return 0;
-		*why = "provider: expected microsoft, google or custom";
-		return -1;
-	case V_GRANT:
-		if (parse_grant(value, (enum grant_kind *)(void *)field) == 0)
-			return 0;
-		*why = "grant: expected authorization_code or "
-		       "client_credentials";
-		return -1;
-	default:
-		return store_numeric(def, base, value, why);
-	}
-}
-
-static int set_key(const struct key_def *defs, size_t n, unsigned char *seen,
-		   void *base, const struct ini_event *ev, const char **why)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(defs[i].key, ev->key) != 0)
-			continue;
-		if (seen[i]) {
-			*why = errorf("%s is set twice", ev->key);
-			return -1;
-		}
-		seen[i] = 1;
-		return store_value(&defs[i], base, ev->value, why);
-	}
-	if (defs == global_keys)
-		*why = errorf("unknown setting '%s' (global settings: "
-			      "token_dir refresh_margin ca_file token_socket "
-			      "key_file; account settings belong under "
-			      "[account NAME])",
-			      printable(ev->key, 64));
-	else
-		*why = errorf("unknown account setting '%s' (see "
-			      "oauthmail.conf(5))",
-			      printable(ev->key, 64));
-	return -1;
+	(void)key;
+	return provider_parse(value, field);
 }
 
 static int valid_account_name(const char *name)
@@ -354,12 +252,10 @@ static int on_ini_event(const struct ini_event *ev, void *vctx,
 	if (ev->key == NULL)
 		return add_account(ctx, ev, why);
 	if (ctx->acct == NULL)
-		return set_key(global_keys,
-			       sizeof(global_keys) / sizeof(global_keys[0]),
-			       ctx->seen_global, ctx->cfg, ev, why);
-	return set_key(account_keys,
-		       sizeof(account_keys) / sizeof(account_keys[0]),
-		       ctx->seen_acct, ctx->acct, ev, why);
+		return conf_table_set(&global_table, ctx->seen_global, ctx->cfg,
+				      ev->key, ev->value, why);
+	return conf_table_set(&account_table, ctx->seen_acct, ctx->acct,
+			      ev->key, ev->value, why);
 }
 
 static int check_account(const char *filename, struct account_config *a,

@@ -63,8 +63,6 @@ struct oauthmail_config {
 	size_t account_count;
 };
 
-/* config_parse_long - a whole decimal number in [min, max]; 0, or -1 */
-int config_parse_long(const char *s, long min, long max, long *out);
 /* config_default_path - $OAUTHMAIL_CONF, else SYSCONFDIR/oauthmail/oauthmail.conf */
 const char *config_default_path(void);
 /* config_load - read and check a config file (path NULL = default).

@@ -40,8 +40,9 @@
 #include "lib/crypto.h"
 #include "lib/errorf.h"
 #include "token/http.h"
+#include "lib/lockfile.h"
 #include "lib/log.h"
-#include "token/oauth.h"
+#include "token/oauth_grant.h"
 #include "token/provider.h"
 #include "lib/safefile.h"
 #include "token/token_cache.h"
@@ -244,14 +245,6 @@ static void answer(const struct cache_entry *e, struct access_token *tok_r)
 	memcpy(tok_r->fingerprint, e->fp, sizeof(tok_r->fingerprint));
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void own_like_dir(int fd, const char *path)
 {
 	char dir[PATH_MAX_LEN];
@@ -277,7 +270,6 @@ static const char *access_fix(const char *path)
 static int lock_acquire(const char *lock_path, enum om_status *status_r,
 			const char **error_r)
 {
-	long waited = 0;
 	int fd;
 
 	*status_r = OM_ERR_TEMP;
@@ -292,17 +284,12 @@ static int lock_acquire(const char *lock_path, enum om_status *status_r,
 		return -1;
 	}
 	own_like_dir(fd, lock_path);
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if ((errno != EWOULDBLOCK && errno != EINTR) ||
-		    waited >= LOCK_WAIT_MS) {
-			*error_r = errorf("%s: lock not granted within %d s "
-					  "(another refresh hangs?)",
-					  lock_path, LOCK_WAIT_MS / 1000);
-			close(fd);
-			return -1;
-		}
-		sleep_ms(10);
-		waited += 10;
+	if (lockfile_wait(fd, LOCK_EX, LOCK_WAIT_MS) < 0) {
+		*error_r = errorf("%s: lock not granted within %d s "
+				  "(another refresh hangs?)",
+				  lock_path, LOCK_WAIT_MS / 1000);
+		close(fd);
+		return -1;
 	}
 	return fd;
 }

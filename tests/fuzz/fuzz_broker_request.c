@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "token/broker_proto.h"
+#include "token/broker_proto_server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "token/oauthmail_conf.h"
-#include "token/oauth.h"
+#include "token/oauth_grant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/broker_proto.h"
+#include "token/broker_proto_server.h"
 #include "lib/strbuf.h"
 #include "testlib.h"
 

@@ -7,7 +7,7 @@
 
 #include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
-#include "token/oauth.h"
+#include "token/oauth_grant.h"
 #include "token/oauth_redirect.h"
 #include "testlib.h"
 #include "token/token_store.h"
