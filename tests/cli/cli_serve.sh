@@ -52,7 +52,7 @@ t_grep 'too long' "$T/err" "overlong request logged"
 "$OAUTHMAIL_BIN" -c "$T/broker.conf" serve --listen "$T/broker.sock" --mode 0660 2>"$T/broker.log" &
 BROKER=$!
 t_bg $BROKER
-n=0; while [ ! -S "$T/broker.sock" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+n=0; while [ ! -S "$T/broker.sock" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
 t_eq "$(stat -c %a "$T/broker.sock")" 660 "socket mode"
 "$PYTHON3" - "$T/broker.sock" >"$T/out" <<'PY'
 import socket, sys

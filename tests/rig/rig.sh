@@ -26,6 +26,7 @@
 #                           maildir), RIG_DOVECOT_CONF, RIG_DOVECOT_LOG
 # rig_seed [-u USER] N [SUBJECT]   put N messages into USER's INBOX
 # rig_maildir_count DIR     messages in a Maildir (new + cur)
+# rig_wait_maildir DIR N [S] wait until a Maildir holds N messages
 # rig_dovecot_stop
 # rig_pf_server_start [sink | mailbox [USER...]]
 #                           the smtp.office365.com stand-in: Postfix smtpd on
@@ -291,6 +292,18 @@ rig_seed() {
 # rig_maildir_count DIR - messages in DIR/new and DIR/cur
 rig_maildir_count() {
 	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l | tr -d ' '
+}
+
+# rig_wait_maildir DIR N [SECONDS] - wait until DIR holds at least N
+# messages (default 60 s).  The client's queue empties when the server
+# has accepted the mail; the server delivers to its sink a moment later.
+rig_wait_maildir() {
+	rwm_end=$(($(date +%s) + ${3:-60}))
+	while [ "$(rig_maildir_count "$1")" -lt "$2" ]; do
+		[ "$(date +%s)" -ge "$rwm_end" ] && return 1
+		sleep 0.1
+	done
+	return 0
 }
 
 # rig_alive PID - the process exists and is not a zombie

@@ -30,7 +30,7 @@ pf_set "$RIG_PF_CLIENT" 'smtp_sasl_security_options=noplaintext, noanonymous' \
 pf_start "$RIG_PF_CLIENT" || t_fail "client start"
 sasl_send "$RIG_PF_CLIENT" "$N" expiry
 n=0
-while [ "$(find "$RIG_PF_CLIENT/queue/hold" -type f | wc -l)" -lt "$N" ] && [ $n -lt 300 ]; do
+while [ "$(find "$RIG_PF_CLIENT/queue/hold" -type f | wc -l)" -lt "$N" ] && [ $n -lt 900 ]; do
 	sleep 0.2
 	n=$((n + 1))
 done
@@ -44,6 +44,7 @@ start=$(date +%s)
 postsuper -c "$ETC" -H ALL 2>/dev/null
 pf_wait_queue_empty "$RIG_PF_CLIENT" 180 || t_fail "queue not empty"
 took=$(($(date +%s) - start))
+rig_wait_maildir "$RIG_SINK" "$N"
 t_eq "$(rig_maildir_count "$RIG_SINK")" "$N" "all $N delivered"
 t_eq "$(mock_stat grant.refresh_token)" 1 "exactly one refresh at the identity provider"
 t_eq "$([ "$took" -gt 12 ] && echo yes || echo "no: ${took}s")" yes "the token ran out during the run (${took}s)"

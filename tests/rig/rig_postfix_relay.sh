@@ -27,6 +27,7 @@ pf_master "$RIG_PF_CLIENT" "oauthmail unix - n n - - spawn user=nobody argv=$OAU
 pf_start "$RIG_PF_CLIENT" || t_fail "client start"
 sasl_send "$RIG_PF_CLIENT" 1 broker
 pf_wait_queue_empty "$RIG_PF_CLIENT" 60 || t_fail "queue not empty"
+rig_wait_maildir "$RIG_SINK" 1
 t_eq "$(rig_maildir_count "$RIG_SINK")" 1 "XOAUTH2 via the broker: delivered"
 t_grep 'sasl_method=XOAUTH2, sasl_username=support@contoso.test' "$(pf_log "$RIG_PF_SERVER")" "server saw XOAUTH2"
 t_grep 'postfix-pf-client/smtp\[[0-9]+\]: .*status=sent' "$(pf_log "$RIG_PF_CLIENT")" "client smtp sent it"
@@ -50,6 +51,7 @@ pf_set "$RIG_PF_CLIENT" 'smtp_sasl_security_options=noplaintext, noanonymous'
 pf_start "$RIG_PF_CLIENT" || t_fail "client start"
 sasl_send "$RIG_PF_CLIENT" 1 direct
 pf_wait_queue_empty "$RIG_PF_CLIENT" 60 || t_fail "queue not empty"
+rig_wait_maildir "$RIG_SINK" 2
 t_eq "$(rig_maildir_count "$RIG_SINK")" 2 "OAUTHBEARER without the broker: delivered"
 t_grep 'sasl_method=OAUTHBEARER, sasl_username=support@contoso.test' "$(pf_log "$RIG_PF_SERVER")" "server saw OAUTHBEARER"
 oauthmail -c "$T/direct.conf" postfix check --config-dir "$(pf_conf "$RIG_PF_CLIENT")" >"$T/check2" 2>&1

@@ -25,7 +25,7 @@ pf_start "$RIG_PF_CLIENT" || t_fail "client start"
 sasl_send "$RIG_PF_CLIENT" "$N" revoked
 LOG=$(pf_log "$RIG_PF_CLIENT")
 n=0
-while [ "$(grep -c 'status=deferred' "$LOG")" -lt "$N" ] && [ $n -lt 150 ]; do
+while [ "$(grep -c 'status=deferred' "$LOG")" -lt "$N" ] && [ $n -lt 600 ]; do
 	sleep 0.2
 	n=$((n + 1))
 done
@@ -40,6 +40,7 @@ t_eq "$(mock_stat errors.50173)" 1 "the cache asked once, then remembered (reaut
 sasl_authorize "$T/oauthmail.conf" || t_fail "re-authorize"
 pf_flush "$RIG_PF_CLIENT"
 pf_wait_queue_empty "$RIG_PF_CLIENT" 60 || t_fail "queue not flushed"
+rig_wait_maildir "$RIG_SINK" "$N"
 t_eq "$(rig_maildir_count "$RIG_SINK")" "$N" "after authorize: all $N delivered"
 t_nogrep 'status=bounced' "$LOG" "nothing bounced"
 t_done

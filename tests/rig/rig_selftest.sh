@@ -227,8 +227,7 @@ rc=$?
 cat "$T/check.out"
 [ "$rc" -eq 0 ] || t_fail "python peer checks"
 
-n=0
-while [ "$(rig_maildir_count "$RIG_SINK")" -lt 2 ] && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+rig_wait_maildir "$RIG_SINK" 2
 t_eq "$(rig_maildir_count "$RIG_SINK")" 2 "the accepted messages are in the sink"
 f=$(find "$RIG_SINK/new" "$RIG_SINK/cur" -type f | head -n 1)
 [ -n "$f" ] && t_grep "Authenticated sender: support@contoso.test" "$f" "sink message: authenticated sender header"
