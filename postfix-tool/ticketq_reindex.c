@@ -194,7 +194,6 @@ static int rebuild(struct ticket_queue *q, struct tally *t)
 			  sizeof(q->files_root));
 	unlink_db(new_db);
 	remove_tree(q->files_root);
-	q->replay = 1;
 	/* a private file until swapped in: no syncs per message, one
 	 * fsync of the whole at the end */
 	if (ticket_store_open(new_db, q->cfg->busy_timeout, 1, &q->store,

@@ -40,8 +40,6 @@ struct ticket_store {
 	int temp; /* last failure transient */
 };
 
-static int open_failed_temp;
-
 static const char *const schema_sql =
 	"CREATE TABLE tickets ("
 	" id INTEGER PRIMARY KEY,"
@@ -133,11 +131,6 @@ int ticket_store_sql_fail(struct ticket_store *st, const char **error_r)
 	st->temp = is_temp_code(sqlite3_errcode(st->db));
 	*error_r = errorf("tickets.db: %s", sqlite3_errmsg(st->db));
 	return -1;
-}
-
-int ticket_store_open_failed_temp(void)
-{
-	return open_failed_temp;
 }
 
 sqlite3 *ticket_store_db(struct ticket_store *st)
@@ -264,35 +257,37 @@ static int configure(struct ticket_store *st, int busy_timeout,
 				 error_r);
 }
 
-int ticket_store_open(const char *path, int busy_timeout, int create,
-		      struct ticket_store **st_r, const char **error_r)
+enum ticket_status ticket_store_open(const char *path, int busy_timeout,
+				     int create, struct ticket_store **st_r,
+				     const char **error_r)
 {
 	struct ticket_store *st = calloc(1, sizeof(*st));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
+	enum ticket_status ret = TICKET_ERR_TEMP;
 	int rc;
 
-	open_failed_temp = 1;
 	if (st == NULL) {
 		*error_r = "out of memory";
-		return -1;
+		return TICKET_ERR_TEMP;
 	}
 	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		fail(st, rc, "open", error_r);
 		*error_r = errorf("%s: %s", path, *error_r);
-		open_failed_temp = st->temp || rc == SQLITE_CANTOPEN;
+		if (!st->temp && rc != SQLITE_CANTOPEN)
+			ret = TICKET_ERR_QUEUE;
 		ticket_store_close(&st);
-		return -1;
+		return ret;
 	}
 	if (configure(st, busy_timeout, error_r) < 0 ||
 	    schema_check(st, create, error_r) < 0) {
-		open_failed_temp = st->temp;
+		ret = st->temp ? TICKET_ERR_TEMP : TICKET_ERR_QUEUE;
 		ticket_store_close(&st);
-		return -1;
+		return ret;
 	}
 	*st_r = st;
-	return 0;
+	return TICKET_OK;
 }
 
 void ticket_store_close(struct ticket_store **stp)

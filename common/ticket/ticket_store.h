@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "ticket/ticket_status.h"
+
 struct ticket_store;
 struct ticket_strv;
 
@@ -46,10 +48,12 @@ struct ticket_store_att {
 };
 
 /* ticket_store_open - open (create=1: create if missing) the database
- * at path in WAL mode with the busy timeout.  0, or -1 with error_r;
- * ticket_store_temp_failure tells whether retrying may help. */
-int ticket_store_open(const char *path, int busy_timeout, int create,
-		      struct ticket_store **st_r, const char **error_r);
+ * at path with the busy timeout.  TICKET_OK; TICKET_ERR_TEMP when
+ * retrying may help (busy, cannot open, disk full), else
+ * TICKET_ERR_QUEUE (a newer schema, no index), with error_r. */
+enum ticket_status ticket_store_open(const char *path, int busy_timeout,
+				     int create, struct ticket_store **st_r,
+				     const char **error_r);
 
 /* ticket_store_close - close and NULL */
 void ticket_store_close(struct ticket_store **st);
@@ -62,9 +66,6 @@ int ticket_store_temp_failure(const struct ticket_store *st);
  * failed: record whether the handle's error is transient (as above),
  * set error_r to "tickets.db: why", return -1 */
 int ticket_store_sql_fail(struct ticket_store *st, const char **error_r);
-
-/* ticket_store_open_failed_temp - the same for a failed open */
-int ticket_store_open_failed_temp(void);
 
 /* ticket_store_db - the SQLite handle (read-only queries, JSON) */
 sqlite3 *ticket_store_db(struct ticket_store *st);
