@@ -16,13 +16,9 @@
  *      written now, removed again if the transaction fails),
  *      participants, state change, event for `ticketq next`
  *
- * Threading: In-Reply-To then References (newest first), each checked
- * as our own signed Message-ID and as any stored Message-ID; bounces
- * first by the Message-IDs inside the report; then the message's own
- * Message-ID (the same mail with another body); then the subject tag,
- * accepted only from a participant of that ticket; else customers get
- * a new ticket and robots get none.  Robots filed on a ticket never
- * change its state; bounces flag it.
+ * Threading is ticket_thread's (ticket_thread_decide: the rules in
+ * order); this file acts on its decision.  Robots filed on a ticket
+ * never change its state; bounces flag it.
  *
  * Failure modes: every failure before the commit is transient for the
  * MTA (TICKET_ERR_TEMP) except a broken queue (TICKET_ERR_QUEUE), and
@@ -51,6 +47,7 @@
 #include "ticket/ticket_id.h"
 #include "ticket/ticket_maildir.h"
 #include "ticket/ticket_store.h"
+#include "ticket/ticket_thread.h"
 
 #define NUMBER_TRIES 200
 #define ADDR_PRINT_MAX 200
@@ -294,77 +291,6 @@ static int store_fail(struct filing *f)
 	return -1;
 }
 
-static int thread_refs(struct filing *f, const struct ticket_strv *ids,
-		       const char *how, const char **error_r)
-{
-	struct ticket_store *st = f->q->store;
-	uint64_t t;
-	size_t i;
-	int r;
-
-	for (i = 0; i < ids->n; i++) {
-		if (ticket_id_parse_own(f->q->cfg, ids->v[i], &t)) {
-			r = ticket_store_ticket_exists(st, t, error_r);
-			if (r < 0)
-				return store_fail(f);
-			if (r == 1) {
-				f->ticket = t;
-				f->d->how = "our Message-ID";
-				return 1;
-			}
-		}
-		r = ticket_store_ticket_by_message_id(st, ids->v[i], &t,
-						      error_r);
-		if (r < 0)
-			return store_fail(f);
-		if (r == 1) {
-			f->ticket = t;
-			f->d->how = how;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int thread_tag(struct filing *f, const char **error_r)
-{
-	struct ticket_store *st = f->q->store;
-	uint64_t t;
-	int r;
-
-	if (!ticket_id_find_tag(f->q->cfg, f->m->subject, &t) ||
-	    f->m->from_addr == NULL)
-		return 0;
-	r = ticket_store_is_participant(st, t, f->m->from_addr, error_r);
-	if (r < 0)
-		return store_fail(f);
-	if (r == 1) {
-		f->ticket = t;
-		f->d->how = "subject tag";
-	}
-	return r;
-}
-
-static int find_thread(struct filing *f, const char **error_r)
-{
-	int r = 0;
-
-	if (f->m->kind == TICKET_KIND_BOUNCE)
-		r = thread_refs(f, &f->m->dsn_refs, "bounced message", error_r);
-	if (r == 0)
-		r = thread_refs(f, &f->m->refs, "References", error_r);
-	if (r == 0 && f->m->message_id != NULL) {
-		/* the same mail again with another body (a list footer,
-		 * a second alias): the same ticket */
-		struct ticket_strv self = {&f->m->message_id, 1};
-
-		r = thread_refs(f, &self, "same Message-ID", error_r);
-	}
-	if (r == 0 && f->m->kind != TICKET_KIND_BOUNCE)
-		r = thread_tag(f, error_r);
-	return r;
-}
-
 /* From, else Reply-To, else the Return-Path's address (without its
  * angle brackets, lower-case like the others), else "unknown". */
 static const char *requester(struct filing *f, char *buf, size_t size)
@@ -420,27 +346,32 @@ static int new_ticket(struct filing *f, const char **error_r)
 	return 0;
 }
 
-/* Which ticket, if any: sets f->ticket (0 = not filed). */
+/* Which ticket, if any (ticket_thread decides): sets f->ticket (0 =
+ * not filed), creating a new one when the rules say so. */
 static int decide(struct filing *f, const char **error_r)
 {
-	enum ticket_kind kind = f->m->kind;
-	int r;
+	struct ticket_mail *m = f->m;
+	struct ticket_thread_keys k = {
+		.kind = m->kind,
+		.unparsed = (m->flags & TICKET_FLAG_UNPARSED) != 0,
+		.own_ticket = f->ticket,
+		.message_id = m->message_id,
+		.refs = &m->refs,
+		.dsn_refs = &m->dsn_refs,
+		.subject = m->subject,
+		.from_addr = m->from_addr,
+	};
+	struct ticket_thread_decision dec;
+	enum ticket_status st;
 
-	if (kind == TICKET_KIND_REPLY || kind == TICKET_KIND_NOTE) {
-		r = ticket_store_ticket_exists(f->q->store, f->ticket, error_r);
-		if (r < 0)
-			return store_fail(f);
-		f->ticket = r == 1 ? f->ticket : 0;
-		return 0;
+	st = ticket_thread_decide(f->q->cfg, f->q->store, &k, &dec, error_r);
+	if (st != TICKET_OK) {
+		f->queue_err = st == TICKET_ERR_QUEUE;
+		return -1;
 	}
-	if (kind == TICKET_KIND_LOOP)
-		return 0;
-	if (!(f->m->flags & TICKET_FLAG_UNPARSED) &&
-	    (r = find_thread(f, error_r)) != 0)
-		return r < 0 ? -1 : 0;
-	if (kind == TICKET_KIND_CUSTOMER)
-		return new_ticket(f, error_r);
-	return 0;
+	f->ticket = dec.ticket;
+	f->d->how = dec.how;
+	return dec.verdict == TICKET_THREAD_NEW ? new_ticket(f, error_r) : 0;
 }
 
 static int ours(struct filing *f, const char *addr)
