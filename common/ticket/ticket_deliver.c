@@ -67,7 +67,8 @@ struct filing {
 	int queue_err; /* a non-transient index failure */
 };
 
-void ticket_deliver_dkey(const char *name, char *buf, size_t size)
+/* The dedup key of a Maildir name (before ':'). */
+static void dkey_of(const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%.*s", (int)strcspn(name, ":"), name);
 }
@@ -167,23 +168,23 @@ static char *make_prepend(const char *sender, const char *recipient)
 	return out;
 }
 
-enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
-					  const char *sender,
-					  const char *recipient,
-					  struct ticket_delivery *d,
-					  struct ticket_spool *sp,
-					  const char **error_r)
+/* Stage 1: the raw copy durable in DIR/tmp (sp->tmp_path) and parsed,
+ * d->name set.  Outcome TICKET_STORED means it waits there for stage
+ * 2; on anything else nothing is left in tmp/. */
+static enum ticket_status receive(struct ticket_queue *q,
+				  const struct ticket_deliver_opts *o,
+				  struct ticket_delivery *d,
+				  struct ticket_spool *sp, const char **error_r)
 {
-	char *prepend = make_prepend(sender, recipient);
+	char *prepend = make_prepend(o->sender, o->recipient);
 	int r;
 
-	memset(d, 0, sizeof(*d));
 	memset(sp, 0, sizeof(*sp));
 	if (prepend == NULL) {
 		*error_r = "out of memory";
 		return TICKET_ERR_TEMP;
 	}
-	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
+	r = ticket_maildir_receive(q->cfg->dir, o->in_fd, prepend,
 				   q->cfg->max_message_size, sp, error_r);
 	d->size = sp->size;
 	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
@@ -198,10 +199,11 @@ enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
 	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
 }
 
-enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
-					 struct ticket_delivery *d,
-					 struct ticket_spool *sp,
-					 const char **error_r)
+/* Stage 2: link it into new/ (d->existed), fsync new/, free sp.  On
+ * failure the copy stays in tmp/ (sp->tmp_path) for the caller. */
+static enum ticket_status commit(struct ticket_queue *q,
+				 struct ticket_delivery *d,
+				 struct ticket_spool *sp, const char **error_r)
 {
 	int existed;
 
@@ -209,50 +211,76 @@ enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
 	    0)
 		return TICKET_ERR_TEMP;
 	d->existed = existed;
+	d->in_maildir = 1;
 	ticket_maildir_discard(sp);
 	return TICKET_OK;
 }
 
-enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
-					const char *sender,
-					const char *recipient,
-					struct ticket_delivery *d,
-					const char **error_r)
+/* Stage 3: the shared lock and the index, unless the caller holds
+ * them already (reply, reindex). */
+static enum ticket_status open_index(struct ticket_queue *q,
+				     const char **error_r)
 {
-	struct ticket_spool sp;
+	enum ticket_status st = TICKET_OK;
+
+	if (q->lock == TICKET_LOCK_NONE)
+		st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
+	if (st == TICKET_OK)
+		st = ticket_queue_store(q, error_r);
+	return st;
+}
+
+/* Stages 1 and 2 for a message on a descriptor; sp is freed unless
+ * the caller holds the copy in tmp/. */
+static enum ticket_status spool_fd(struct ticket_queue *q,
+				   const struct ticket_deliver_opts *o,
+				   struct ticket_delivery *d,
+				   const char **error_r)
+{
+	struct ticket_spool own, *sp = o->hold ? o->spool : &own;
 	enum ticket_status st;
 
-	st = ticket_deliver_receive(q, in_fd, sender, recipient, d, &sp,
-				    error_r);
-	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+	st = receive(q, o, d, sp, error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED || o->hold)
 		return st;
-	st = ticket_deliver_commit(q, d, &sp, error_r);
-	ticket_maildir_discard(&sp);
+	st = commit(q, d, sp, error_r);
+	ticket_maildir_discard(sp);
 	if (st != TICKET_OK)
 		ticket_delivery_done(d);
 	return st;
 }
 
-enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
-				  const char *sender, const char *recipient,
+static enum ticket_status index_file(struct ticket_queue *q, const char *path,
+				     const char *name,
+				     struct ticket_delivery *d,
+				     const char **error_r);
+
+enum ticket_status ticket_deliver(struct ticket_queue *q,
+				  const struct ticket_deliver_opts *o,
 				  struct ticket_delivery *d,
 				  const char **error_r)
 {
 	char path[4096 + 128];
 	enum ticket_status st;
 
-	st = ticket_deliver_spool(q, in_fd, sender, recipient, d, error_r);
-	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+	if (o->from != TICKET_FROM_HELD)
+		memset(d, 0, sizeof(*d));
+	if (o->from == TICKET_FROM_MAILDIR) {
+		d->in_maildir = 1;
+		return index_file(q, o->path, o->name, d, error_r);
+	}
+	if (o->from == TICKET_FROM_FD)
+		st = spool_fd(q, o, d, error_r);
+	else
+		st = commit(q, d, o->spool, error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED || o->hold)
 		return st;
-	st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
-	if (st == TICKET_OK)
-		st = ticket_queue_store(q, error_r);
-	if (st != TICKET_OK) {
+	if ((st = open_index(q, error_r)) != TICKET_OK) {
 		ticket_delivery_done(d);
 		return st;
 	}
 	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
-	return ticket_deliver_file(q, path, d->name, d, error_r);
+	return index_file(q, path, d->name, d, error_r);
 }
 
 /* Our own stored reply or note: trusted only with a valid signature. */
@@ -640,10 +668,12 @@ static int open_parse(struct filing *f, const char *path, const char **error_r)
 	return 0;
 }
 
-enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
-				       const char *name,
-				       struct ticket_delivery *d,
-				       const char **error_r)
+/* Stage 4: index one message in the Maildir (path, Maildir name) in
+ * one transaction. */
+static enum ticket_status index_file(struct ticket_queue *q, const char *path,
+				     const char *name,
+				     struct ticket_delivery *d,
+				     const char **error_r)
 {
 	struct filing f;
 	enum ticket_status st;
@@ -652,7 +682,7 @@ enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
 	memset(&f, 0, sizeof(f));
 	f.q = q;
 	f.d = d;
-	ticket_deliver_dkey(name, f.dkey, sizeof(f.dkey));
+	dkey_of(name, f.dkey, sizeof(f.dkey));
 	if (name != d->name)
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(f.file, sizeof(f.file), "%s/%s",

@@ -15,19 +15,45 @@
  * a signed X-Ticketq-Sent (replies) or X-Ticketq-Note (status notes)
  * header.  The twin goes into the Maildir, so `reindex` knows our
  * replies and status changes from the raw spool alone.
+ *
+ * Sending (ticket_reply_send): the twin is stored durable in tmp/,
+ * then the reply is handed to the sendmail command (`sendmail -t -i`
+ * by default: no shell, blank-separated words from ticketq.conf).  The
+ * copy goes to new/ only once sendmail exits 0, so neither a crash nor
+ * a concurrent `reindex --missing` records a reply that was not sent;
+ * if sendmail fails the copy is removed and nothing is recorded.  After
+ * a successful send the call succeeds whatever happens next: a failure
+ * to index is a warning, and `ticketq reindex --missing` adds the
+ * stored copy.  Status notes (ticket_reply_set_status) are never sent:
+ * stored in new/ at once, then indexed.
+ *
+ * An automatic answer is refused for mail flagged no-auto-answer
+ * (auto-replies, bounces, lists, noreply senders): we never start a
+ * mail loop.
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
+#include "lib/errorf.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
+#include "ticket/ticket_classify.h"
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_deliver.h"
 #include "ticket/ticket_id.h"
+#include "ticket/ticket_maildir.h"
+#include "ticket/ticket_queue.h"
 #include "ticket/ticket_reply.h"
 #include "ticket/ticket_store.h"
 
@@ -424,4 +450,269 @@ int ticket_reply_note(const struct ticket_config *cfg, uint64_t ticket,
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the send-then-commit flow ------------------------------------ */
+
+#define SENDMAIL_ARGS_MAX 32
+
+void ticket_reply_result_free(struct ticket_reply_result *res)
+{
+	free(res->message_id);
+	free(res->to);
+	free(res->last_kind);
+	free(res->warning);
+	memset(res, 0, sizeof(*res));
+}
+
+static int split_words(char *cmd, char **argv, int max)
+{
+	int n = 0;
+	char *p = cmd;
+
+	while (*p != '\0' && n < max - 1) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		argv[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Hand text to the configured command on its stdin (no shell); 0 when
+ * it exits 0, else -1 after logging how it ended. */
+static int run_sendmail(const char *command, const char *text)
+{
+	char *cmd = strdup(command), *argv[SENDMAIL_ARGS_MAX];
+	int fds[2], status = 0, ret = -1;
+	pid_t pid;
+
+	if (cmd == NULL || split_words(cmd, argv, SENDMAIL_ARGS_MAX) == 0 ||
+	    pipe(fds) < 0) {
+		free(cmd);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		fprintf(stderr, "ticketq: exec %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pid > 0) {
+		signal(SIGPIPE, SIG_IGN);
+		ret = fdio_write_all(fds[1], text, strlen(text));
+		close(fds[1]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (ret == 0 &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			ret = -1;
+	} else {
+		close(fds[1]);
+	}
+	if (ret < 0)
+		log_error("%s failed (%s %d)", argv[0],
+			  WIFSIGNALED(status) ? "signal" : "exit status",
+			  WIFSIGNALED(status) ? WTERMSIG(status)
+					      : WEXITSTATUS(status));
+	free(cmd);
+	return ret;
+}
+
+/* The stored twin, durable in tmp/ (and parsed into d) until sent. */
+static enum ticket_status spool_text(struct ticket_queue *q, const char *text,
+				     struct ticket_delivery *d,
+				     struct ticket_spool *sp,
+				     const char **error_r)
+{
+	struct ticket_deliver_opts o = {
+		.from = TICKET_FROM_FD, .hold = 1, .spool = sp};
+	const char *error = "cannot create a memory file";
+	enum ticket_status st = TICKET_ERR_TEMP;
+
+	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
+	o.in_fd = memfd_create("ticketq", MFD_CLOEXEC);
+	if (o.in_fd >= 0 && fdio_write_all(o.in_fd, text, strlen(text)) == 0 &&
+	    lseek(o.in_fd, 0, SEEK_SET) == 0)
+		st = ticket_deliver(q, &o, d, &error);
+	if (o.in_fd >= 0)
+		close(o.in_fd);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED) {
+		*error_r = errorf("storing our copy: %s", error);
+		ticket_maildir_discard(sp);
+		ticket_delivery_done(d);
+		return TICKET_ERR_TEMP;
+	}
+	return TICKET_OK;
+}
+
+/* Sent: the twin into new/, then into the index.  A failure here is a
+ * warning, never "try again", which would send the reply twice. */
+static void record_sent(struct ticket_queue *q, struct ticket_delivery *d,
+			struct ticket_spool *sp, char **warning_r)
+{
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_HELD, .spool = sp};
+	const char *error;
+	int r = 0;
+
+	if (ticket_deliver(q, &o, d, &error) == TICKET_OK)
+		;
+	else if (!d->in_maildir)
+		r = asprintf(warning_r,
+			     "the reply was sent but our copy is not stored "
+			     "(%s); it is left in %s and is not on the ticket",
+			     error, sp->tmp_path);
+	else
+		r = asprintf(warning_r,
+			     "the reply was sent and stored as %s/new/%s but "
+			     "is not in the index yet (%s): ticketq reindex "
+			     "--missing adds it",
+			     q->cfg->dir, d->name, error);
+	if (r < 0)
+		*warning_r = NULL;
+	if (!d->in_maildir) { /* the copy stays in tmp/ */
+		sp->tmp_path[0] = '\0';
+		ticket_maildir_discard(sp);
+	}
+	ticket_delivery_done(d);
+}
+
+static int refuse_auto(const struct ticket_reply_info *ri,
+		       struct ticket_reply_result *res)
+{
+	if (!(ri->last_flags & TICKET_FLAG_NO_AUTO_ANSWER) &&
+	    !ticket_classify_no_reply_address(ri->to))
+		return 0;
+	res->outcome = TICKET_REPLY_REFUSED;
+	res->to = strdup(ri->to ? ri->to : "");
+	res->last_kind = strdup(ri->last_kind ? ri->last_kind : "none");
+	return 1;
+}
+
+/* Build, hold, send, record. */
+static enum ticket_status send_reply(struct ticket_queue *q,
+				     const struct ticket_reply_info *ri,
+				     const char *body, int automatic,
+				     struct ticket_reply_result *res,
+				     const char **error_r)
+{
+	struct ticket_outgoing out;
+	struct ticket_delivery d;
+	struct ticket_spool sp;
+
+	if (ri->to == NULL || strchr(ri->to, '@') == NULL) {
+		*error_r = errorf("ticket %llu has no address to reply to",
+				  (unsigned long long)ri->ticket);
+		return TICKET_ERR_QUEUE;
+	}
+	if (ticket_reply_build(q->cfg, ri, body, automatic, &out, error_r) < 0)
+		return TICKET_ERR_TEMP;
+	if (spool_text(q, out.stored, &d, &sp, error_r) != TICKET_OK) {
+		ticket_outgoing_free(&out);
+		return TICKET_ERR_TEMP;
+	}
+	if (run_sendmail(q->cfg->sendmail, out.sent) < 0) {
+		ticket_maildir_discard(&sp);
+		ticket_delivery_done(&d);
+		*error_r = "reply not sent; nothing recorded";
+		ticket_outgoing_free(&out);
+		return TICKET_ERR_TEMP;
+	}
+	res->outcome = TICKET_REPLY_DONE;
+	res->message_id = out.message_id;
+	res->to = out.to;
+	out.message_id = out.to = NULL;
+	ticket_outgoing_free(&out);
+	record_sent(q, &d, &sp, &res->warning);
+	return TICKET_OK;
+}
+
+/* The ticket's reply facts: 1 loaded, 0 no such ticket (res says so),
+ * -1 with *st_r. */
+static int load(struct ticket_queue *q, uint64_t ticket,
+		struct ticket_reply_info *ri, struct ticket_reply_result *res,
+		enum ticket_status *st_r, const char **error_r)
+{
+	int r = ticket_reply_load(q->store, ticket, ri, error_r);
+
+	if (r < 0)
+		*st_r = ticket_store_temp_failure(q->store) ? TICKET_ERR_TEMP
+							    : TICKET_ERR_QUEUE;
+	if (r == 0)
+		res->outcome = TICKET_REPLY_NO_TICKET;
+	return r;
+}
+
+enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
+				     const char *body, int automatic,
+				     struct ticket_reply_result *res,
+				     const char **error_r)
+{
+	struct ticket_reply_info ri;
+	enum ticket_status st = TICKET_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (load(q, ticket, &ri, res, &st, error_r) == 1 &&
+	    !(automatic && refuse_auto(&ri, res)))
+		st = send_reply(q, &ri, body, automatic, res, error_r);
+	ticket_reply_info_free(&ri);
+	return st;
+}
+
+/* A note: stored in new/ at once, then indexed. */
+static enum ticket_status store_note(struct ticket_queue *q, const char *text,
+				     const char **error_r)
+{
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_HELD};
+	struct ticket_delivery d;
+	struct ticket_spool sp;
+	enum ticket_status st;
+
+	if (spool_text(q, text, &d, &sp, error_r) != TICKET_OK)
+		return TICKET_ERR_TEMP;
+	o.spool = &sp;
+	st = ticket_deliver(q, &o, &d, error_r);
+	ticket_maildir_discard(&sp);
+	ticket_delivery_done(&d);
+	return st == TICKET_OK ? TICKET_OK : TICKET_ERR_TEMP;
+}
+
+enum ticket_status ticket_reply_set_status(struct ticket_queue *q,
+					   uint64_t ticket, const char *action,
+					   const char *who,
+					   struct ticket_reply_result *res,
+					   const char **error_r)
+{
+	const char *want = strcmp(action, "close") == 0 ? "closed" : "open";
+	struct ticket_reply_info ri;
+	struct ticket_outgoing out;
+	enum ticket_status st = TICKET_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (load(q, ticket, &ri, res, &st, error_r) != 1) {
+		ticket_reply_info_free(&ri);
+		return st;
+	}
+	if (strcmp(ri.status, want) == 0)
+		res->outcome = TICKET_REPLY_UNCHANGED;
+	else if (ticket_reply_note(q->cfg, ticket, action, who, &out, error_r) <
+		 0)
+		st = TICKET_ERR_TEMP;
+	else {
+		st = store_note(q, out.stored, error_r);
+		res->outcome = TICKET_REPLY_DONE;
+		ticket_outgoing_free(&out);
+	}
+	ticket_reply_info_free(&ri);
+	return st;
 }

@@ -28,6 +28,7 @@
 #include "oauthmail-config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,8 +139,9 @@ sqlite3 *ticket_store_db(struct ticket_store *st)
 	return st->db;
 }
 
-int ticket_store_exec(struct ticket_store *st, const char *sql,
-		      const char **error_r)
+/* Run SQL without results (schema, pragmas, reindex). */
+static int exec_sql(struct ticket_store *st, const char *sql,
+		    const char **error_r)
 {
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
@@ -214,7 +216,7 @@ static int schema_create(struct ticket_store *st, const char **error_r)
 		return -1;
 	if (run(st, &version, error_r, "PRAGMA user_version", "") < 0)
 		goto fail;
-	if (version == 0 && ticket_store_exec(st, schema_sql, error_r) < 0)
+	if (version == 0 && exec_sql(st, schema_sql, error_r) < 0)
 		goto fail;
 	return ticket_store_commit(st, error_r);
 fail:
@@ -249,12 +251,12 @@ static int configure(struct ticket_store *st, int busy_timeout,
 {
 	sqlite3_busy_timeout(st->db, busy_timeout * 1000);
 	sqlite3_extended_result_codes(st->db, 1);
-	return ticket_store_exec(st,
-				 "PRAGMA journal_mode=TRUNCATE;"
-				 "PRAGMA synchronous=NORMAL;"
-				 "PRAGMA foreign_keys=OFF;"
-				 "PRAGMA trusted_schema=OFF;",
-				 error_r);
+	return exec_sql(st,
+			"PRAGMA journal_mode=TRUNCATE;"
+			"PRAGMA synchronous=NORMAL;"
+			"PRAGMA foreign_keys=OFF;"
+			"PRAGMA trusted_schema=OFF;",
+			error_r);
 }
 
 enum ticket_status ticket_store_open(const char *path, int busy_timeout,
@@ -454,6 +456,50 @@ int ticket_store_add_event(struct ticket_store *st, const char *type,
 		   "created) VALUES (?, ?, ?, ?, ?)",
 		   "tuiii", type, ticket, message, (int64_t)auto_answer,
 		   (int64_t)now) < 0
+		       ? -1
+		       : 0;
+}
+
+int ticket_store_unsynced(struct ticket_store *st, const char **error_r)
+{
+	return exec_sql(st, "PRAGMA synchronous=OFF", error_r);
+}
+
+int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
+			      const char **error_r)
+{
+	char *sql = NULL;
+	int r;
+
+	if (strchr(old_db, '\'') != NULL) {
+		*error_r = "tickets.db: a quote in the old index's path";
+		return -1;
+	}
+	if (asprintf(&sql,
+		     "ATTACH DATABASE '%s' AS old;"
+		     "UPDATE events SET claimed = o.claimed, claimed_by = "
+		     " o.claimed_by FROM (SELECT om.dkey, oe.type, oe.claimed, "
+		     " oe.claimed_by FROM old.events oe JOIN old.messages om "
+		     " ON om.id = oe.message WHERE oe.claimed IS NOT NULL) o, "
+		     " messages m WHERE m.id = events.message AND "
+		     " m.dkey = o.dkey AND o.type = events.type;"
+		     "DETACH DATABASE old;",
+		     old_db) < 0) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	r = exec_sql(st, sql, error_r);
+	free(sql);
+	return r;
+}
+
+int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
+			   const char **error_r)
+{
+	return run(st, NULL, error_r,
+		   "UPDATE events SET claimed = strftime('%s','now'), "
+		   "claimed_by = ? WHERE claimed IS NULL",
+		   "t", consumer) < 0
 		       ? -1
 		       : 0;
 }

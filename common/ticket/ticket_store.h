@@ -126,8 +126,18 @@ int ticket_store_add_event(struct ticket_store *st, const char *type,
 			   uint64_t ticket, int64_t message, time_t now,
 			   int auto_answer, const char **error_r);
 
-/* ticket_store_exec - run SQL without results (schema, reindex) */
-int ticket_store_exec(struct ticket_store *st, const char *sql,
-		      const char **error_r);
+/* ticket_store_unsynced - no fsync at all (a private index being
+ * rebuilt, synced once as a whole before it is put in place) */
+int ticket_store_unsynced(struct ticket_store *st, const char **error_r);
+
+/* ticket_store_carry_claims - events claimed in the index at old_db
+ * (same message, same type) are claimed here too.  0, or -1. */
+int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
+			      const char **error_r);
+
+/* ticket_store_claim_all - mark every unclaimed event claimed by
+ * consumer.  0, or -1. */
+int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
+			   const char **error_r);
 
 #endif
