@@ -60,118 +60,74 @@
 #define REFS_HEAD 1
 #define REFS_TAIL 9
 
-static char *col_dup(sqlite3_stmt *stmt, int i)
+static char *dup_or_null(const char *s)
 {
-	const unsigned char *v = sqlite3_column_text(stmt, i);
-
-	return v ? strdup((const char *)v) : NULL;
+	return s ? strdup(s) : NULL;
 }
 
-static int query(struct ticket_store *st, const char *sql, uint64_t ticket,
-		 sqlite3_stmt **stmt_r, const char **error_r)
+static int ticket_row(void *ctx, const struct ticket_store_ticket *t,
+		      const char **error_r)
 {
-	if (sqlite3_prepare_v2(ticket_store_db(st), sql, -1, stmt_r, NULL) !=
-	    SQLITE_OK)
-		return ticket_store_sql_fail(st, error_r);
-	sqlite3_bind_int64(*stmt_r, 1, (sqlite3_int64)ticket);
+	struct ticket_reply_info *ri = ctx;
+
+	(void)error_r;
+	ri->status = dup_or_null(t->status);
+	ri->subject = dup_or_null(t->subject);
+	ri->to = dup_or_null(t->requester);
 	return 0;
 }
 
-static int load_ticket(struct ticket_store *st, struct ticket_reply_info *ri,
+/* Whom to answer: the last customer's Reply-To, else From. */
+static int customer_row(void *ctx, const struct ticket_store_entry *e,
+			const char **error_r)
+{
+	struct ticket_reply_info *ri = ctx;
+	const char *addr = e->reply_to ? e->reply_to : e->from_addr;
+
+	(void)error_r;
+	if (addr != NULL) {
+		free(ri->to);
+		ri->to = strdup(addr);
+	}
+	ri->in_reply_to = dup_or_null(e->message_id);
+	return 0;
+}
+
+/* What came in last (any kind: `reply --auto` must not answer a
+ * robot). */
+static int inbound_row(void *ctx, const struct ticket_store_entry *e,
 		       const char **error_r)
 {
-	sqlite3_stmt *stmt;
-	int rc;
+	struct ticket_reply_info *ri = ctx;
 
-	if (query(st,
-		  "SELECT status, subject, requester FROM tickets WHERE id = ?",
-		  ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		ri->status = col_dup(stmt, 0);
-		ri->subject = col_dup(stmt, 1);
-		ri->to = col_dup(stmt, 2);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The newest message matching sql's WHERE clause, columns: address,
- * Message-ID, flags, kind. */
-static int load_newest(struct ticket_store *st, struct ticket_reply_info *ri,
-		       const char *sql, int addressing, const char **error_r)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (query(st, sql, ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW && addressing) {
-		if (sqlite3_column_text(stmt, 0) != NULL) {
-			free(ri->to);
-			ri->to = col_dup(stmt, 0);
-		}
-		ri->in_reply_to = col_dup(stmt, 1);
-	} else if (rc == SQLITE_ROW) {
-		ri->last_flags = ticket_mail_flags_parse(
-			(const char *)sqlite3_column_text(stmt, 2));
-		ri->last_kind = col_dup(stmt, 3);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Whom to answer (the last customer), and what came in last (any
- * kind: `reply --auto` must not answer a robot). */
-static int load_last(struct ticket_store *st, struct ticket_reply_info *ri,
-		     const char **error_r)
-{
-	static const char cols[] =
-		"SELECT coalesce(reply_to, from_addr), message_id, flags, kind "
-		"FROM messages WHERE ticket = ? AND ";
-
-	char customer[256], inbound[256];
-
-	snprintf(customer, sizeof(customer),
-		 "%skind = 'customer' ORDER BY arrived DESC, id DESC LIMIT 1",
-		 cols);
-	snprintf(inbound, sizeof(inbound),
-		 "%skind IN ('customer', 'auto-reply', 'bounce') ORDER BY "
-		 "arrived DESC, id DESC LIMIT 1",
-		 cols);
-	if (load_newest(st, ri, customer, 1, error_r) < 0 ||
-	    load_newest(st, ri, inbound, 0, error_r) < 0)
-		return -1;
+	(void)error_r;
+	ri->last_flags = ticket_mail_flags_parse(e->flags);
+	ri->last_kind = dup_or_null(e->kind);
 	return 0;
 }
 
+static int ref_row(void *ctx, const char *mid, const char **error_r)
+{
+	(void)error_r;
+	return ticket_strv_add(ctx, mid, (size_t)-1);
+}
+
+/* The thread's Message-IDs, the first and the last nine. */
 static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
 		     const char **error_r)
 {
 	struct ticket_strv all = {NULL, 0};
-	sqlite3_stmt *stmt;
 	size_t i;
-	int rc, ret = 0;
+	int ret;
 
-	if (query(st,
-		  "SELECT message_id FROM messages WHERE ticket = ? AND "
-		  "message_id IS NOT NULL AND kind <> 'note' "
-		  "ORDER BY arrived, id",
-		  ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && ret == 0)
-		ret = ticket_strv_add(
-			&all, (const char *)sqlite3_column_text(stmt, 0),
-			(size_t)-1);
-	sqlite3_finalize(stmt);
+	ret = ticket_store_each_reference(st, ri->ticket, ref_row, &all,
+					  error_r);
 	for (i = 0; i < all.n && ret == 0; i++)
 		if (i < REFS_HEAD || i + REFS_TAIL >= all.n)
 			ret = ticket_strv_add(&ri->references, all.v[i],
 					      (size_t)-1);
 	ticket_strv_free(&all);
-	return rc == SQLITE_DONE && ret == 0 ? 0 : -1;
+	return ret;
 }
 
 int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
@@ -182,12 +138,16 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 	memset(ri, 0, sizeof(*ri));
 	ri->ticket = ticket;
 	*error_r = NULL;
-	r = load_ticket(st, ri, error_r);
+	r = ticket_store_get_ticket(st, ticket, ticket_row, ri, error_r);
 	if (r == 1 &&
-	    (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0))
+	    (ticket_store_newest_message(st, ticket, TICKET_NEWEST_CUSTOMER,
+					 customer_row, ri, error_r) < 0 ||
+	     ticket_store_newest_message(st, ticket, TICKET_NEWEST_INBOUND,
+					 inbound_row, ri, error_r) < 0 ||
+	     load_refs(st, ri, error_r) < 0))
 		r = -1;
 	if (r < 0 && *error_r == NULL)
-		ticket_store_sql_fail(st, error_r);
+		*error_r = "out of memory";
 	if (r <= 0)
 		ticket_reply_info_free(ri);
 	return r;
