@@ -9,8 +9,8 @@
  *      (no Message-ID: over the headers and the body hash), and link it
  *      into new/ (an existing copy is kept: a retry after a crash or a
  *      DB failure finds it instead of making a second one); fsync new/
- *   4. decide what it is (ticket_classify) or recognise our own stored
- *      replies and notes by their signed headers
+ *   4. decide what it is (ticket_classify: person, robot, or our own
+ *      stored reply or note, recognised by its signed header)
  *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction:
  *      dedup check, thread lookup, ticket, message, attachments (files
  *      written now, removed again if the transaction fails),
@@ -62,7 +62,6 @@ struct filing {
 	time_t arrived;
 	int64_t size;
 	uint64_t ticket;
-	const char *note; /* "close" / "reopen" */
 	struct ticket_strv created;
 	int queue_err; /* a non-transient index failure */
 };
@@ -283,35 +282,7 @@ enum ticket_status ticket_deliver(struct ticket_queue *q,
 	return index_file(q, path, d->name, d, error_r);
 }
 
-/* Our own stored reply or note: trusted only with a valid signature. */
-static int own_copy(struct filing *f)
-{
-	struct ticket_mail *m = f->m;
-	const char *v = ticket_mail_header(m, TICKET_SENT_HEADER);
-	char action[16], sig[64], data[1024];
-	uint64_t t;
-
-	if (m->message_id == NULL ||
-	    !ticket_id_parse_own(f->q->cfg, m->message_id, &t))
-		return 0;
-	if (v != NULL && ticket_id_check(f->q->cfg, "sent", m->message_id, v)) {
-		m->kind = TICKET_KIND_REPLY;
-		f->ticket = t;
-		return 1;
-	}
-	v = ticket_mail_header(m, TICKET_NOTE_HEADER);
-	if (v == NULL || sscanf(v, "%15s %63s", action, sig) != 2 ||
-	    (strcmp(action, "close") != 0 && strcmp(action, "reopen") != 0))
-		return 0;
-	snprintf(data, sizeof(data), "%s %s", action, m->message_id);
-	if (!ticket_id_check(f->q->cfg, "note", data, sig))
-		return 0;
-	m->kind = TICKET_KIND_NOTE;
-	f->note = strcmp(action, "close") == 0 ? "close" : "reopen";
-	f->ticket = t;
-	return 1;
-}
-
+/* An index call failed: remember whether it was for good. */
 static int store_fail(struct filing *f)
 {
 	if (!ticket_store_temp_failure(f->q->store))
@@ -382,7 +353,7 @@ static int decide(struct filing *f, const char **error_r)
 	struct ticket_thread_keys k = {
 		.kind = m->kind,
 		.unparsed = (m->flags & TICKET_FLAG_UNPARSED) != 0,
-		.own_ticket = f->ticket,
+		.own_ticket = m->own_ticket,
 		.message_id = m->message_id,
 		.refs = &m->refs,
 		.dsn_refs = &m->dsn_refs,
@@ -571,10 +542,10 @@ static int update_ticket(struct filing *f, int64_t msg, const char **error_r)
 					NULL, error_r);
 		break;
 	case TICKET_KIND_NOTE:
-		r = ticket_store_update(st, f->ticket,
-					strcmp(f->note, "close") == 0 ? "closed"
-								      : "open",
-					f->arrived, NULL, error_r);
+		r = ticket_store_update(
+			st, f->ticket,
+			strcmp(f->m->note, "close") == 0 ? "closed" : "open",
+			f->arrived, NULL, error_r);
 		break;
 	default:
 		break;
@@ -700,10 +671,7 @@ static enum ticket_status index_file(struct ticket_queue *q, const char *path,
 		ticket_mail_free(&f.m);
 		return TICKET_ERR_TEMP;
 	}
-	if (!own_copy(&f))
-		ticket_classify(f.m, q->cfg);
-	if (f.m->flags & TICKET_FLAG_UNPARSED)
-		f.m->kind = TICKET_KIND_CUSTOMER; /* always a ticket */
+	ticket_classify(f.m, q->cfg);
 	st = index_mail(&f, error_r);
 	report(&f);
 	ticket_strv_free(&f.created);

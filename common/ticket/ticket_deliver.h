@@ -9,10 +9,6 @@
 
 struct ticket_spool;
 
-#define TICKET_LOOP_HEADER "X-Ticketq-Loop"
-#define TICKET_SENT_HEADER "X-Ticketq-Sent"
-#define TICKET_NOTE_HEADER "X-Ticketq-Note"
-
 enum ticket_outcome {
 	TICKET_STORED,	  /* stored and indexed */
 	TICKET_DUPLICATE, /* already stored: nothing new */
