@@ -272,7 +272,8 @@ enum ticket_status ticket_deliver(struct ticket_queue *q,
 		st = spool_fd(q, o, d, error_r);
 	else
 		st = commit(q, d, o->spool, error_r);
-	if (st != TICKET_OK || d->outcome != TICKET_STORED || o->hold)
+	if (st != TICKET_OK || d->outcome != TICKET_STORED ||
+	    (o->from == TICKET_FROM_FD && o->hold))
 		return st;
 	if ((st = open_index(q, error_r)) != TICKET_OK) {
 		ticket_delivery_done(d);
