@@ -17,22 +17,6 @@
 
 static char dir[] = "/tmp/test_ticket_json.XXXXXX";
 
-static uint64_t deliver(struct ticket_queue *q, const char *text)
-{
-	struct ticket_deliver_opts o = {.from = TICKET_FROM_FD};
-	struct ticket_delivery d;
-	const char *error = NULL;
-	uint64_t t;
-
-	o.in_fd = testutil_fd(text);
-	if (ticket_deliver(q, &o, &d, &error) != TICKET_OK)
-		printf("deliver: %s\n", error);
-	close(o.in_fd);
-	t = d.ticket;
-	ticket_delivery_done(&d);
-	return t;
-}
-
 /* obj's value at a path like "thread.0.kind", printed compactly. */
 static char *at(const cJSON *obj, const char *path)
 {
@@ -189,15 +173,16 @@ int main(void)
 
 	if (mkdtemp(dir) == NULL || (q = testutil_queue(dir, "")) == NULL)
 		return 1;
-	t = deliver(q, "From: alice@customer.test\nCc: bob@customer.test\n"
-		       "Subject: Printer jams\nMessage-ID: <a1@customer.test>\n"
-		       "Date: Mon, 16 Nov 2026 08:12:44 +0000\n\nIt jams.\n");
-	deliver(q, "From: carol@customer.test\nSubject: Auto: away\n"
-		   "Auto-Submitted: auto-replied\n"
-		   "In-Reply-To: <a1@customer.test>\n"
-		   "Message-ID: <a2@customer.test>\n\nAway.\n");
-	deliver(q, "From: dave@customer.test\nSubject: Other\n"
-		   "Message-ID: <d1@customer.test>\n\nOther.\n");
+	t = testutil_deliver(
+		q, "From: alice@customer.test\nCc: bob@customer.test\n"
+		   "Subject: Printer jams\nMessage-ID: <a1@customer.test>\n"
+		   "Date: Mon, 16 Nov 2026 08:12:44 +0000\n\nIt jams.\n");
+	testutil_deliver(q, "From: carol@customer.test\nSubject: Auto: away\n"
+			    "Auto-Submitted: auto-replied\n"
+			    "In-Reply-To: <a1@customer.test>\n"
+			    "Message-ID: <a2@customer.test>\n\nAway.\n");
+	testutil_deliver(q, "From: dave@customer.test\nSubject: Other\n"
+			    "Message-ID: <d1@customer.test>\n\nOther.\n");
 	check_true("a ticket", t != 0);
 	test_show(q->store, t);
 	test_list(q->store);

@@ -40,23 +40,6 @@ static void test_subjects(const struct ticket_config *cfg)
 	}
 }
 
-/* A customer's mail, delivered: its ticket. */
-static uint64_t deliver(struct ticket_queue *q, const char *text)
-{
-	struct ticket_deliver_opts o = {.from = TICKET_FROM_FD};
-	struct ticket_delivery d;
-	const char *error = NULL;
-	uint64_t t;
-
-	o.in_fd = testutil_fd(text);
-	if (ticket_deliver(q, &o, &d, &error) != TICKET_OK)
-		printf("deliver: %s\n", error);
-	close(o.in_fd);
-	t = d.ticket;
-	ticket_delivery_done(&d);
-	return t;
-}
-
 static const char *status_of(struct ticket_queue *q, uint64_t t, char *buf,
 			     size_t size)
 {
@@ -100,8 +83,9 @@ static void test_send(void)
 		check_true("queue", 0);
 		return;
 	}
-	t = deliver(q, "From: alice@customer.test\nSubject: Printer jams\n"
-		       "Message-ID: <a1@customer.test>\n\nIt jams.\n");
+	t = testutil_deliver(
+		q, "From: alice@customer.test\nSubject: Printer jams\n"
+		   "Message-ID: <a1@customer.test>\n\nIt jams.\n");
 	check_true("a ticket", t != 0);
 	check_int("send", ticket_reply_send(q, t, "Try this.", 0, &res, &error),
 		  TICKET_OK);
@@ -120,10 +104,10 @@ static void test_send(void)
 	check_int("no ticket: said", res.outcome, TICKET_REPLY_NO_TICKET);
 	ticket_reply_result_free(&res);
 	/* a robot writes last: --auto refuses */
-	deliver(q, "From: alice@customer.test\nSubject: Auto: away\n"
-		   "Auto-Submitted: auto-replied\nIn-Reply-To: "
-		   "<a1@customer.test>\n"
-		   "Message-ID: <o1@customer.test>\n\nAway.\n");
+	testutil_deliver(q, "From: alice@customer.test\nSubject: Auto: away\n"
+			    "Auto-Submitted: auto-replied\nIn-Reply-To: "
+			    "<a1@customer.test>\n"
+			    "Message-ID: <o1@customer.test>\n\nAway.\n");
 	check_int("auto", ticket_reply_send(q, t, "x", 1, &res, &error),
 		  TICKET_OK);
 	check_int("auto: refused", res.outcome, TICKET_REPLY_REFUSED);
@@ -170,8 +154,8 @@ static void test_send_fails(void)
 		check_true("queue", 0);
 		return;
 	}
-	t = deliver(q, "From: bob@customer.test\nSubject: Help\n"
-		       "Message-ID: <b1@customer.test>\n\nHelp.\n");
+	t = testutil_deliver(q, "From: bob@customer.test\nSubject: Help\n"
+				"Message-ID: <b1@customer.test>\n\nHelp.\n");
 	before = testutil_count(dir, "new");
 	check_int("sendmail fails: transient",
 		  ticket_reply_send(q, t, "x", 0, &res, &error),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ticket/ticket_config.h"
+#include "ticket/ticket_deliver.h"
 #include "ticket/ticket_queue.h"
 
 static inline int testutil_rm_cb(const char *path, const struct stat *st,
@@ -88,6 +89,25 @@ static inline int testutil_fd(const char *text)
 	    lseek(fd, 0, SEEK_SET) != 0)
 		return -1;
 	return fd;
+}
+
+/* testutil_deliver - deliver text into q: its ticket (0: none, or
+ * failed after saying why) */
+static inline uint64_t testutil_deliver(struct ticket_queue *q,
+					const char *text)
+{
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_FD};
+	struct ticket_delivery d;
+	const char *error = NULL;
+	uint64_t t;
+
+	o.in_fd = testutil_fd(text);
+	if (ticket_deliver(q, &o, &d, &error) != TICKET_OK)
+		printf("deliver: %s\n", error);
+	close(o.in_fd);
+	t = d.ticket;
+	ticket_delivery_done(&d);
+	return t;
 }
 
 /* testutil_count - entries in dir/sub but . and .. */
