@@ -25,7 +25,6 @@ struct ticket_delivery {
 	int in_maildir;	 /* the raw copy is in new/ (or cur/) */
 	const char *how; /* how it was threaded: "References", "subject tag" */
 	enum ticket_kind kind;
-	unsigned int flags;
 	char reason[160];
 	char from[256];
 	uint64_t size;
