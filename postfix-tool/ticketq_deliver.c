@@ -131,6 +131,8 @@ int tq_deliver(struct tq_cli *cli)
 	static const char usage_text[] = "deliver [--queue DIR] [--sender S] "
 					 "[--recipient R] < message";
 	struct deliver_opts o = {NULL, NULL};
+	struct ticket_deliver_opts in = {.from = TICKET_FROM_FD,
+					 .in_fd = STDIN_FILENO};
 	struct ticket_queue *q = NULL;
 	struct ticket_delivery d;
 	enum ticket_status st;
@@ -151,7 +153,9 @@ int tq_deliver(struct tq_cli *cli)
 	st = ticket_queue_open(cli->queue_dir, &q, &error);
 	if (st != TICKET_OK)
 		return tempfail("4.3.5", error);
-	st = ticket_deliver(q, STDIN_FILENO, o.sender, o.recipient, &d, &error);
+	in.sender = o.sender;
+	in.recipient = o.recipient;
+	st = ticket_deliver(q, &in, &d, &error);
 	if (st != TICKET_OK)
 		rc = tempfail(st == TICKET_ERR_QUEUE ? "4.3.5" : "4.3.0",
 			      error);

@@ -1,47 +1,20 @@
 /*
- * ticketq_reindex.c - `ticketq reindex`: rebuild tickets.db from the
- * Maildir, which is the truth.
+ * ticketq_reindex.c - `ticketq reindex [--missing]`: rebuild tickets.db
+ * from the Maildir (common/ticket/ticket_reindex.c does the work).
  *
- * Full rebuild: under the exclusive queue lock (deliveries wait, then
- * defer with 75 after lock_timeout), every message in new/ and cur/ is
- * replayed oldest first (by file time) into tickets.db.reindex, with
- * attachments into files.reindex/; ticket numbers come out the same
- * (they are derived from the message and the HMAC key), our replies
- * and status notes are recognised by their signed headers.  Events a
- * consumer already claimed in the old index stay claimed; without an
- * old index every event is marked handled (no flood of auto-answers).
- * Then the new index and files replace the old ones.
- *
- * --missing only indexes Maildir files the index does not have (after
- * a crash between the Maildir copy and the index, or a failed index
- * step after `reply` sent mail); it runs beside deliveries.
- *
- * Both also remove files left in tmp/ by killed deliveries (> 36 h).
+ * A full rebuild takes the queue lock exclusive (deliveries wait, then
+ * defer with 75); --missing runs beside deliveries under the shared
+ * lock.  Exit 0; 2 when the index could not be rebuilt; 4 when some
+ * messages could not be indexed (each one is logged: run it again).
  */
 #include "oauthmail-config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/safefile.h"
-#include "ticket/ticket_config.h"
-#include "ticket/ticket_deliver.h"
-#include "ticket/ticket_maildir.h"
 #include "ticket/ticket_queue.h"
-#include "ticket/ticket_store.h"
+#include "ticket/ticket_reindex.h"
 #include "ticketq.h"
-
-#define TMP_AGE (36 * 3600)
-
-struct tally {
-	unsigned long messages, tickets, duplicates, unfiled, failed;
-};
 
 static int reindex_opt(int c, const char *arg, void *vctx)
 {
@@ -50,170 +23,6 @@ static int reindex_opt(int c, const char *arg, void *vctx)
 		return -1;
 	*(int *)vctx = 1;
 	return 0;
-}
-
-static int replay(struct ticket_queue *q, struct tally *t)
-{
-	struct ticket_maildir_entry *list;
-	struct ticket_delivery d;
-	const char *error;
-	size_t i, n;
-
-	if (ticket_maildir_list(q->cfg->dir, &list, &n, &error) < 0) {
-		log_error("%s", error);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		memset(&d, 0, sizeof(d));
-		if (ticket_deliver_file(q, list[i].path, list[i].name, &d,
-					&error) != TICKET_OK) {
-			log_error("%s: %s", list[i].name, error);
-			t->failed++;
-			continue;
-		}
-		if (d.outcome == TICKET_DUPLICATE) {
-			t->duplicates++;
-			continue;
-		}
-		t->messages++;
-		t->tickets += d.new_ticket;
-		t->unfiled += d.ticket == 0;
-	}
-	ticket_maildir_list_free(list, n);
-	return 0;
-}
-
-static int remove_cb(const char *path, const struct stat *st, int flag,
-		     struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Carry over which events were claimed; all, without an old index. */
-static void carry_claims(struct ticket_queue *q, const char *old_db)
-{
-	const char *error;
-	char *sql = NULL;
-
-	if (access(old_db, F_OK) == 0 && strchr(old_db, '\'') == NULL &&
-	    asprintf(&sql,
-		     "ATTACH DATABASE '%s' AS old;"
-		     "UPDATE events SET claimed = o.claimed, claimed_by = "
-		     " o.claimed_by FROM (SELECT om.dkey, oe.type, oe.claimed, "
-		     " oe.claimed_by FROM old.events oe JOIN old.messages om "
-		     " ON om.id = oe.message WHERE oe.claimed IS NOT NULL) o, "
-		     " messages m WHERE m.id = events.message AND "
-		     " m.dkey = o.dkey AND o.type = events.type;"
-		     "DETACH DATABASE old;",
-		     old_db) >= 0 &&
-	    ticket_store_exec(q->store, sql, &error) == 0) {
-		free(sql);
-		return;
-	}
-	free(sql);
-	log_warn("no readable old index: all events marked as handled");
-	ticket_store_exec(q->store,
-			  "UPDATE events SET claimed = strftime('%s','now'), "
-			  "claimed_by = 'reindex' WHERE claimed IS NULL",
-			  &error);
-}
-
-/* A database's journal (and WAL files of queues made by older builds) */
-static void unlink_sidecars(const char *path)
-{
-	static const char *const ext[] = {"-journal", "-wal", "-shm"};
-	char side[4096 + 64];
-	size_t i;
-
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		snprintf(side, sizeof(side), "%s%s", path, ext[i]);
-		unlink(side);
-	}
-}
-
-static void unlink_db(const char *path)
-{
-	unlink_sidecars(path);
-	unlink(path);
-}
-
-/* Replace tickets.db and files/ with the rebuilt ones. */
-static int swap_in(struct ticket_queue *q, const char *new_db,
-		   const char *new_files)
-{
-	char db[4096 + 32], files[4096 + 32], old_files[4096 + 96];
-	const char *error;
-
-	ticket_queue_path(q, TICKET_DB_NAME, db, sizeof(db));
-	ticket_queue_path(q, "files", files, sizeof(files));
-	snprintf(old_files, sizeof(old_files), "%s.old.%ld", files,
-		 (long)getpid());
-	if (rename(files, old_files) < 0 && errno != ENOENT)
-		goto fail;
-	if (rename(new_files, files) < 0 && errno != ENOENT)
-		goto fail;
-	remove_tree(old_files);
-	/* a hot journal of the old index must never be played into the new */
-	unlink_sidecars(db);
-	if (rename(new_db, db) < 0)
-		goto fail;
-	return safefile_fsync_dir(q->cfg->dir, &error);
-fail:
-	log_error("replacing the index: %s", strerror(errno));
-	return -1;
-}
-
-static int fsync_file(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-
-	r = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-	if (r < 0)
-		log_error("fsync %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-static int rebuild(struct ticket_queue *q, struct tally *t)
-{
-	char new_db[4096 + 32], old_db[4096 + 32];
-	const char *error;
-
-	ticket_queue_path(q, TICKET_DB_NAME ".reindex", new_db, sizeof(new_db));
-	ticket_queue_path(q, TICKET_DB_NAME, old_db, sizeof(old_db));
-	ticket_queue_path(q, "files.reindex", q->files_root,
-			  sizeof(q->files_root));
-	unlink_db(new_db);
-	remove_tree(q->files_root);
-	q->replay = 1;
-	/* a private file until swapped in: no syncs per message, one
-	 * fsync of the whole at the end */
-	if (ticket_store_open(new_db, q->cfg->busy_timeout, 1, &q->store,
-			      &error) < 0 ||
-	    ticket_store_exec(q->store, "PRAGMA synchronous=OFF", &error) < 0) {
-		log_error("%s", error);
-		ticket_store_close(&q->store);
-		return -1;
-	}
-	if (replay(q, t) < 0) {
-		ticket_store_close(&q->store);
-		return -1;
-	}
-	carry_claims(q, old_db);
-	ticket_store_close(&q->store);
-	unlink_sidecars(new_db); /* committed: all is in new_db */
-	if (fsync_file(new_db) < 0)
-		return -1;
-	return swap_in(q, new_db, q->files_root);
 }
 
 int tq_reindex(struct tq_cli *cli)
@@ -225,8 +34,9 @@ int tq_reindex(struct tq_cli *cli)
 		{NULL, 0, NULL, 0},
 	};
 	static const char usage_text[] = "reindex [--missing]";
-	struct tally t = {0, 0, 0, 0, 0};
+	struct ticket_reindex_tally t;
 	struct ticket_queue *q = NULL;
+	const char *error;
 	int missing = 0, rc;
 
 	if (tq_operands(cli,
@@ -234,18 +44,16 @@ int tq_reindex(struct tq_cli *cli)
 					 &missing),
 			0, usage_text) < 0)
 		return TQ_USAGE;
-	if (missing) {
-		if ((rc = tq_open(cli, &q)) != TQ_OK)
-			return rc;
-		rc = replay(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
-	} else {
-		/* exclusive: deliveries wait (then defer) */
-		if ((rc = tq_open_as(cli, TICKET_LOCK_EXCLUSIVE, 0, &q)) !=
-		    TQ_OK)
-			return rc;
-		rc = rebuild(q, &t) < 0 ? TQ_QUEUE : TQ_OK;
+	/* a full rebuild exclusive: deliveries wait (then defer) */
+	rc = missing ? tq_open(cli, &q)
+		     : tq_open_as(cli, TICKET_LOCK_EXCLUSIVE, 0, &q);
+	if (rc != TQ_OK)
+		return rc;
+	rc = TQ_OK;
+	if (ticket_reindex(q, missing, &t, &error) != TICKET_OK) {
+		log_error("%s", error);
+		rc = TQ_QUEUE;
 	}
-	ticket_maildir_clean_tmp(q->cfg->dir, TMP_AGE);
 	printf("%s: %lu messages indexed, %lu new tickets, %lu not filed, "
 	       "%lu already indexed, %lu failed\n",
 	       missing ? "reindex --missing" : "reindex", t.messages, t.tickets,

@@ -9,20 +9,16 @@
  *      (no Message-ID: over the headers and the body hash), and link it
  *      into new/ (an existing copy is kept: a retry after a crash or a
  *      DB failure finds it instead of making a second one); fsync new/
- *   4. decide what it is (ticket_classify) or recognise our own stored
- *      replies and notes by their signed headers
+ *   4. decide what it is (ticket_classify: person, robot, or our own
+ *      stored reply or note, recognised by its signed header)
  *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction:
  *      dedup check, thread lookup, ticket, message, attachments (files
  *      written now, removed again if the transaction fails),
  *      participants, state change, event for `ticketq next`
  *
- * Threading: In-Reply-To then References (newest first), each checked
- * as our own signed Message-ID and as any stored Message-ID; bounces
- * first by the Message-IDs inside the report; then the message's own
- * Message-ID (the same mail with another body); then the subject tag,
- * accepted only from a participant of that ticket; else customers get
- * a new ticket and robots get none.  Robots filed on a ticket never
- * change its state; bounces flag it.
+ * Threading is ticket_thread's (ticket_thread_decide: the rules in
+ * order); this file acts on its decision.  Robots filed on a ticket
+ * never change its state; bounces flag it.
  *
  * Failure modes: every failure before the commit is transient for the
  * MTA (TICKET_ERR_TEMP) except a broken queue (TICKET_ERR_QUEUE), and
@@ -51,6 +47,7 @@
 #include "ticket/ticket_id.h"
 #include "ticket/ticket_maildir.h"
 #include "ticket/ticket_store.h"
+#include "ticket/ticket_thread.h"
 
 #define NUMBER_TRIES 200
 #define ADDR_PRINT_MAX 200
@@ -65,12 +62,12 @@ struct filing {
 	time_t arrived;
 	int64_t size;
 	uint64_t ticket;
-	const char *note; /* "close" / "reopen" */
 	struct ticket_strv created;
 	int queue_err; /* a non-transient index failure */
 };
 
-void ticket_deliver_dkey(const char *name, char *buf, size_t size)
+/* The dedup key of a Maildir name (before ':'). */
+static void dkey_of(const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%.*s", (int)strcspn(name, ":"), name);
 }
@@ -170,23 +167,23 @@ static char *make_prepend(const char *sender, const char *recipient)
 	return out;
 }
 
-enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
-					  const char *sender,
-					  const char *recipient,
-					  struct ticket_delivery *d,
-					  struct ticket_spool *sp,
-					  const char **error_r)
+/* Stage 1: the raw copy durable in DIR/tmp (sp->tmp_path) and parsed,
+ * d->name set.  Outcome TICKET_STORED means it waits there for stage
+ * 2; on anything else nothing is left in tmp/. */
+static enum ticket_status receive(struct ticket_queue *q,
+				  const struct ticket_deliver_opts *o,
+				  struct ticket_delivery *d,
+				  struct ticket_spool *sp, const char **error_r)
 {
-	char *prepend = make_prepend(sender, recipient);
+	char *prepend = make_prepend(o->sender, o->recipient);
 	int r;
 
-	memset(d, 0, sizeof(*d));
 	memset(sp, 0, sizeof(*sp));
 	if (prepend == NULL) {
 		*error_r = "out of memory";
 		return TICKET_ERR_TEMP;
 	}
-	r = ticket_maildir_receive(q->cfg->dir, in_fd, prepend,
+	r = ticket_maildir_receive(q->cfg->dir, o->in_fd, prepend,
 				   q->cfg->max_message_size, sp, error_r);
 	d->size = sp->size;
 	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
@@ -201,10 +198,11 @@ enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
 	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
 }
 
-enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
-					 struct ticket_delivery *d,
-					 struct ticket_spool *sp,
-					 const char **error_r)
+/* Stage 2: link it into new/ (d->existed), fsync new/, free sp.  On
+ * failure the copy stays in tmp/ (sp->tmp_path) for the caller. */
+static enum ticket_status commit(struct ticket_queue *q,
+				 struct ticket_delivery *d,
+				 struct ticket_spool *sp, const char **error_r)
 {
 	int existed;
 
@@ -212,157 +210,85 @@ enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
 	    0)
 		return TICKET_ERR_TEMP;
 	d->existed = existed;
+	d->in_maildir = 1;
 	ticket_maildir_discard(sp);
 	return TICKET_OK;
 }
 
-enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
-					const char *sender,
-					const char *recipient,
-					struct ticket_delivery *d,
-					const char **error_r)
+/* Stage 3: the shared lock and the index, unless the caller holds
+ * them already (reply, reindex). */
+static enum ticket_status open_index(struct ticket_queue *q,
+				     const char **error_r)
 {
-	struct ticket_spool sp;
+	enum ticket_status st = TICKET_OK;
+
+	if (q->lock == TICKET_LOCK_NONE)
+		st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
+	if (st == TICKET_OK)
+		st = ticket_queue_store(q, error_r);
+	return st;
+}
+
+/* Stages 1 and 2 for a message on a descriptor; sp is freed unless
+ * the caller holds the copy in tmp/. */
+static enum ticket_status spool_fd(struct ticket_queue *q,
+				   const struct ticket_deliver_opts *o,
+				   struct ticket_delivery *d,
+				   const char **error_r)
+{
+	struct ticket_spool own, *sp = o->hold ? o->spool : &own;
 	enum ticket_status st;
 
-	st = ticket_deliver_receive(q, in_fd, sender, recipient, d, &sp,
-				    error_r);
-	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+	st = receive(q, o, d, sp, error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED || o->hold)
 		return st;
-	st = ticket_deliver_commit(q, d, &sp, error_r);
-	ticket_maildir_discard(&sp);
+	st = commit(q, d, sp, error_r);
+	ticket_maildir_discard(sp);
 	if (st != TICKET_OK)
 		ticket_delivery_done(d);
 	return st;
 }
 
-enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
-				  const char *sender, const char *recipient,
+static enum ticket_status index_file(struct ticket_queue *q, const char *path,
+				     const char *name,
+				     struct ticket_delivery *d,
+				     const char **error_r);
+
+enum ticket_status ticket_deliver(struct ticket_queue *q,
+				  const struct ticket_deliver_opts *o,
 				  struct ticket_delivery *d,
 				  const char **error_r)
 {
 	char path[4096 + 128];
 	enum ticket_status st;
 
-	st = ticket_deliver_spool(q, in_fd, sender, recipient, d, error_r);
-	if (st != TICKET_OK || d->outcome != TICKET_STORED)
+	if (o->from != TICKET_FROM_HELD)
+		memset(d, 0, sizeof(*d));
+	if (o->from == TICKET_FROM_MAILDIR) {
+		d->in_maildir = 1;
+		return index_file(q, o->path, o->name, d, error_r);
+	}
+	if (o->from == TICKET_FROM_FD)
+		st = spool_fd(q, o, d, error_r);
+	else
+		st = commit(q, d, o->spool, error_r);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED ||
+	    (o->from == TICKET_FROM_FD && o->hold))
 		return st;
-	st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
-	if (st == TICKET_OK)
-		st = ticket_queue_store(q, error_r);
-	if (st != TICKET_OK) {
+	if ((st = open_index(q, error_r)) != TICKET_OK) {
 		ticket_delivery_done(d);
 		return st;
 	}
 	snprintf(path, sizeof(path), "%s/new/%s", q->cfg->dir, d->name);
-	return ticket_deliver_file(q, path, d->name, d, error_r);
+	return index_file(q, path, d->name, d, error_r);
 }
 
-/* Our own stored reply or note: trusted only with a valid signature. */
-static int own_copy(struct filing *f)
-{
-	struct ticket_mail *m = f->m;
-	const char *v = ticket_mail_header(m, TICKET_SENT_HEADER);
-	char action[16], sig[64], data[1024];
-	uint64_t t;
-
-	if (m->message_id == NULL ||
-	    !ticket_id_parse_own(f->q->cfg, m->message_id, &t))
-		return 0;
-	if (v != NULL && ticket_id_check(f->q->cfg, "sent", m->message_id, v)) {
-		m->kind = TICKET_KIND_REPLY;
-		f->ticket = t;
-		return 1;
-	}
-	v = ticket_mail_header(m, TICKET_NOTE_HEADER);
-	if (v == NULL || sscanf(v, "%15s %63s", action, sig) != 2 ||
-	    (strcmp(action, "close") != 0 && strcmp(action, "reopen") != 0))
-		return 0;
-	snprintf(data, sizeof(data), "%s %s", action, m->message_id);
-	if (!ticket_id_check(f->q->cfg, "note", data, sig))
-		return 0;
-	m->kind = TICKET_KIND_NOTE;
-	f->note = strcmp(action, "close") == 0 ? "close" : "reopen";
-	f->ticket = t;
-	return 1;
-}
-
+/* An index call failed: remember whether it was for good. */
 static int store_fail(struct filing *f)
 {
 	if (!ticket_store_temp_failure(f->q->store))
 		f->queue_err = 1;
 	return -1;
-}
-
-static int thread_refs(struct filing *f, const struct ticket_strv *ids,
-		       const char *how, const char **error_r)
-{
-	struct ticket_store *st = f->q->store;
-	uint64_t t;
-	size_t i;
-	int r;
-
-	for (i = 0; i < ids->n; i++) {
-		if (ticket_id_parse_own(f->q->cfg, ids->v[i], &t)) {
-			r = ticket_store_ticket_exists(st, t, error_r);
-			if (r < 0)
-				return store_fail(f);
-			if (r == 1) {
-				f->ticket = t;
-				f->d->how = "our Message-ID";
-				return 1;
-			}
-		}
-		r = ticket_store_ticket_by_message_id(st, ids->v[i], &t,
-						      error_r);
-		if (r < 0)
-			return store_fail(f);
-		if (r == 1) {
-			f->ticket = t;
-			f->d->how = how;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int thread_tag(struct filing *f, const char **error_r)
-{
-	struct ticket_store *st = f->q->store;
-	uint64_t t;
-	int r;
-
-	if (!ticket_id_find_tag(f->q->cfg, f->m->subject, &t) ||
-	    f->m->from_addr == NULL)
-		return 0;
-	r = ticket_store_is_participant(st, t, f->m->from_addr, error_r);
-	if (r < 0)
-		return store_fail(f);
-	if (r == 1) {
-		f->ticket = t;
-		f->d->how = "subject tag";
-	}
-	return r;
-}
-
-static int find_thread(struct filing *f, const char **error_r)
-{
-	int r = 0;
-
-	if (f->m->kind == TICKET_KIND_BOUNCE)
-		r = thread_refs(f, &f->m->dsn_refs, "bounced message", error_r);
-	if (r == 0)
-		r = thread_refs(f, &f->m->refs, "References", error_r);
-	if (r == 0 && f->m->message_id != NULL) {
-		/* the same mail again with another body (a list footer,
-		 * a second alias): the same ticket */
-		struct ticket_strv self = {&f->m->message_id, 1};
-
-		r = thread_refs(f, &self, "same Message-ID", error_r);
-	}
-	if (r == 0 && f->m->kind != TICKET_KIND_BOUNCE)
-		r = thread_tag(f, error_r);
-	return r;
 }
 
 /* From, else Reply-To, else the Return-Path's address (without its
@@ -420,27 +346,32 @@ static int new_ticket(struct filing *f, const char **error_r)
 	return 0;
 }
 
-/* Which ticket, if any: sets f->ticket (0 = not filed). */
+/* Which ticket, if any (ticket_thread decides): sets f->ticket (0 =
+ * not filed), creating a new one when the rules say so. */
 static int decide(struct filing *f, const char **error_r)
 {
-	enum ticket_kind kind = f->m->kind;
-	int r;
+	struct ticket_mail *m = f->m;
+	struct ticket_thread_keys k = {
+		.kind = m->kind,
+		.unparsed = (m->flags & TICKET_FLAG_UNPARSED) != 0,
+		.own_ticket = m->own_ticket,
+		.message_id = m->message_id,
+		.refs = &m->refs,
+		.dsn_refs = &m->dsn_refs,
+		.subject = m->subject,
+		.from_addr = m->from_addr,
+	};
+	struct ticket_thread_decision dec;
+	enum ticket_status st;
 
-	if (kind == TICKET_KIND_REPLY || kind == TICKET_KIND_NOTE) {
-		r = ticket_store_ticket_exists(f->q->store, f->ticket, error_r);
-		if (r < 0)
-			return store_fail(f);
-		f->ticket = r == 1 ? f->ticket : 0;
-		return 0;
+	st = ticket_thread_decide(f->q->cfg, f->q->store, &k, &dec, error_r);
+	if (st != TICKET_OK) {
+		f->queue_err = st == TICKET_ERR_QUEUE;
+		return -1;
 	}
-	if (kind == TICKET_KIND_LOOP)
-		return 0;
-	if (!(f->m->flags & TICKET_FLAG_UNPARSED) &&
-	    (r = find_thread(f, error_r)) != 0)
-		return r < 0 ? -1 : 0;
-	if (kind == TICKET_KIND_CUSTOMER)
-		return new_ticket(f, error_r);
-	return 0;
+	f->ticket = dec.ticket;
+	f->d->how = dec.how;
+	return dec.verdict == TICKET_THREAD_NEW ? new_ticket(f, error_r) : 0;
 }
 
 static int ours(struct filing *f, const char *addr)
@@ -612,10 +543,10 @@ static int update_ticket(struct filing *f, int64_t msg, const char **error_r)
 					NULL, error_r);
 		break;
 	case TICKET_KIND_NOTE:
-		r = ticket_store_update(st, f->ticket,
-					strcmp(f->note, "close") == 0 ? "closed"
-								      : "open",
-					f->arrived, NULL, error_r);
+		r = ticket_store_update(
+			st, f->ticket,
+			strcmp(f->m->note, "close") == 0 ? "closed" : "open",
+			f->arrived, NULL, error_r);
 		break;
 	default:
 		break;
@@ -674,7 +605,6 @@ static void report(struct filing *f)
 
 	d->ticket = f->ticket;
 	d->kind = f->m->kind;
-	d->flags = f->m->flags;
 	snprintf(d->reason, sizeof(d->reason), "%s", f->m->reason);
 	snprintf(d->from, sizeof(d->from), "%s",
 		 f->m->from_addr ? f->m->from_addr : "");
@@ -709,10 +639,12 @@ static int open_parse(struct filing *f, const char *path, const char **error_r)
 	return 0;
 }
 
-enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
-				       const char *name,
-				       struct ticket_delivery *d,
-				       const char **error_r)
+/* Stage 4: index one message in the Maildir (path, Maildir name) in
+ * one transaction. */
+static enum ticket_status index_file(struct ticket_queue *q, const char *path,
+				     const char *name,
+				     struct ticket_delivery *d,
+				     const char **error_r)
 {
 	struct filing f;
 	enum ticket_status st;
@@ -721,7 +653,7 @@ enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
 	memset(&f, 0, sizeof(f));
 	f.q = q;
 	f.d = d;
-	ticket_deliver_dkey(name, f.dkey, sizeof(f.dkey));
+	dkey_of(name, f.dkey, sizeof(f.dkey));
 	if (name != d->name)
 		snprintf(d->name, sizeof(d->name), "%s", name);
 	snprintf(f.file, sizeof(f.file), "%s/%s",
@@ -739,10 +671,7 @@ enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
 		ticket_mail_free(&f.m);
 		return TICKET_ERR_TEMP;
 	}
-	if (!own_copy(&f))
-		ticket_classify(f.m, q->cfg);
-	if (f.m->flags & TICKET_FLAG_UNPARSED)
-		f.m->kind = TICKET_KIND_CUSTOMER; /* always a ticket */
+	ticket_classify(f.m, q->cfg);
 	st = index_mail(&f, error_r);
 	report(&f);
 	ticket_strv_free(&f.created);

@@ -9,10 +9,6 @@
 
 struct ticket_spool;
 
-#define TICKET_LOOP_HEADER "X-Ticketq-Loop"
-#define TICKET_SENT_HEADER "X-Ticketq-Sent"
-#define TICKET_NOTE_HEADER "X-Ticketq-Note"
-
 enum ticket_outcome {
 	TICKET_STORED,	  /* stored and indexed */
 	TICKET_DUPLICATE, /* already stored: nothing new */
@@ -26,9 +22,9 @@ struct ticket_delivery {
 	uint64_t ticket; /* 0 = not filed on a ticket */
 	int new_ticket;
 	int existed;	 /* the raw copy was already there (a retry) */
+	int in_maildir;	 /* the raw copy is in new/ (or cur/) */
 	const char *how; /* how it was threaded: "References", "subject tag" */
 	enum ticket_kind kind;
-	unsigned int flags;
 	char reason[160];
 	char from[256];
 	uint64_t size;
@@ -36,57 +32,43 @@ struct ticket_delivery {
 				   * index step; ticket_delivery_done frees it */
 };
 
-/* ticket_deliver - read one message from in_fd into the queue: raw
- * copy durable in new/ first, then indexed in one transaction (takes
- * the shared queue lock and opens the index when not yet done).
- * sender/recipient (may be NULL) become Return-Path / Delivered-To
- * like local(8) adds them.  TICKET_OK with the outcome in d, or an
- * error class with error_r. */
-enum ticket_status ticket_deliver(struct ticket_queue *q, int in_fd,
-				  const char *sender, const char *recipient,
+/* Where the message comes from. */
+enum ticket_deliver_from {
+	TICKET_FROM_FD,	     /* in_fd: copied to tmp/, then new/, indexed */
+	TICKET_FROM_HELD,    /* the copy a hold left in tmp/ (spool, and
+			      * the same d): into new/, indexed */
+	TICKET_FROM_MAILDIR, /* path, name: already in new/ or cur/
+			      * (reindex, retries): indexed */
+};
+
+struct ticket_deliver_opts {
+	enum ticket_deliver_from from;
+	int in_fd;		    /* TICKET_FROM_FD */
+	const char *sender;	    /* TICKET_FROM_FD, may be NULL: becomes */
+	const char *recipient;	    /* Return-Path / Delivered-To (local(8)) */
+	int hold;		    /* TICKET_FROM_FD: stop once durable in
+				 * tmp/ and parsed (our replies go to new/
+				 * only once sent) */
+	struct ticket_spool *spool; /* hold: set; TICKET_FROM_HELD: taken
+				     * over on success, left as it is (the
+				     * copy in tmp/) on failure */
+	const char *path;	    /* TICKET_FROM_MAILDIR */
+	const char *name;	    /* its Maildir name (the dedup key) */
+};
+
+/* ticket_deliver - one message into the queue, in this order: the raw
+ * copy durable in tmp/, parsed, named by its dedup key and linked
+ * into new/ (fsync), then indexed in one transaction under the shared
+ * queue lock (taken and the index opened when the caller has not).
+ * TICKET_OK with the outcome in d (with hold: TICKET_STORED means it
+ * waits in tmp/), or an error class with error_r; free d with
+ * ticket_delivery_done in every case. */
+enum ticket_status ticket_deliver(struct ticket_queue *q,
+				  const struct ticket_deliver_opts *opts,
 				  struct ticket_delivery *d,
 				  const char **error_r);
 
-/* ticket_deliver_spool - only the first half: the raw copy durable in
- * new/ (d->name, outcome TICKET_STORED, TICKET_TOO_LARGE or
- * TICKET_EMPTY); index it later with ticket_deliver_file */
-enum ticket_status ticket_deliver_spool(struct ticket_queue *q, int in_fd,
-					const char *sender,
-					const char *recipient,
-					struct ticket_delivery *d,
-					const char **error_r);
-
-/* ticket_deliver_receive - the spool step in two: first the raw copy
- * durable in DIR/tmp (sp->tmp_path) and parsed, d->name set; outcome
- * TICKET_STORED means it waits there for ticket_deliver_commit (or
- * ticket_maildir_discard).  Used for our replies, which go to new/
- * only once sent. */
-enum ticket_status ticket_deliver_receive(struct ticket_queue *q, int in_fd,
-					  const char *sender,
-					  const char *recipient,
-					  struct ticket_delivery *d,
-					  struct ticket_spool *sp,
-					  const char **error_r);
-
-/* ticket_deliver_commit - then link it into new/ (d->existed) and
- * free sp; on failure the copy stays in tmp/ (sp->tmp_path) */
-enum ticket_status ticket_deliver_commit(struct ticket_queue *q,
-					 struct ticket_delivery *d,
-					 struct ticket_spool *sp,
-					 const char **error_r);
-
-/* ticket_deliver_file - index one message already in the Maildir
- * (path, Maildir name); used by deliver, reindex and retries.  The
- * caller holds the lock and has the index open. */
-enum ticket_status ticket_deliver_file(struct ticket_queue *q, const char *path,
-				       const char *name,
-				       struct ticket_delivery *d,
-				       const char **error_r);
-
 /* ticket_delivery_done - free what a delivery still holds */
 void ticket_delivery_done(struct ticket_delivery *d);
-
-/* ticket_deliver_dkey - the dedup key of a Maildir name (before ':') */
-void ticket_deliver_dkey(const char *name, char *buf, size_t size);
 
 #endif

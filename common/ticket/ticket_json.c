@@ -11,9 +11,8 @@
  * keep their angle brackets; absent values are null.  All text in the
  * index is valid UTF-8 (ticket_mail cleans it), so cJSON output is too.
  *
- * `next` claims an event in one UPDATE ... RETURNING under BEGIN
- * IMMEDIATE and reads it in the same transaction: two consumers never
- * get the same event, and one that cannot be read stays unclaimed.
+ * The rows come from ticket_store (every query is there, including
+ * the claim behind `next`); this file only builds JSON.
  */
 #include "oauthmail-config.h"
 
@@ -33,29 +32,6 @@ void ticket_json_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int sql_fail(struct ticket_store *st, const char **error_r)
-{
-	return ticket_store_sql_fail(st, error_r);
-}
-
-static sqlite3_stmt *prepare(struct ticket_store *st, const char *sql,
-			     const char **error_r)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (sqlite3_prepare_v2(ticket_store_db(st), sql, -1, &stmt, NULL) !=
-	    SQLITE_OK) {
-		sql_fail(st, error_r);
-		return NULL;
-	}
-	return stmt;
-}
-
-static const char *col_text(sqlite3_stmt *stmt, int i)
-{
-	return (const char *)sqlite3_column_text(stmt, i);
-}
-
 static void add_str_or_null(cJSON *obj, const char *key, const char *v)
 {
 	if (v != NULL)
@@ -64,19 +40,19 @@ static void add_str_or_null(cJSON *obj, const char *key, const char *v)
 		cJSON_AddNullToObject(obj, key);
 }
 
-static void add_time(cJSON *obj, const char *key, sqlite3_int64 t)
+static void add_time(cJSON *obj, const char *key, time_t t)
 {
 	char buf[32];
 
-	ticket_json_time((time_t)t, buf, sizeof(buf));
+	ticket_json_time(t, buf, sizeof(buf));
 	cJSON_AddStringToObject(obj, key, buf);
 }
 
-static void add_id(cJSON *obj, const char *key, sqlite3_int64 id)
+static void add_id(cJSON *obj, const char *key, uint64_t id)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)id);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)id);
 	cJSON_AddStringToObject(obj, key, buf);
 }
 
@@ -99,109 +75,6 @@ static void add_words(cJSON *obj, const char *key, const char *words)
 	}
 }
 
-/* A row's JSON value, or NULL with error_r. */
-typedef cJSON *row_fn(struct ticket_store *st, sqlite3_stmt *stmt,
-		      const char **error_r);
-
-/* obj[key]: an array of row()'s value for each row of sql, which takes
- * one parameter, id.  0, or -1 with error_r. */
-static int add_rows(struct ticket_store *st, cJSON *obj, const char *key,
-		    const char *sql, sqlite3_int64 id, row_fn *row,
-		    const char **error_r)
-{
-	sqlite3_stmt *stmt = prepare(st, sql, error_r);
-	cJSON *arr = cJSON_AddArrayToObject(obj, key), *v;
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if ((v = row(st, stmt, error_r)) == NULL) {
-			sqlite3_finalize(stmt);
-			return -1;
-		}
-		cJSON_AddItemToArray(arr, v);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : sql_fail(st, error_r);
-}
-
-static cJSON *participant_row(struct ticket_store *st, sqlite3_stmt *stmt,
-			      const char **error_r)
-{
-	cJSON *v = cJSON_CreateString(col_text(stmt, 0));
-
-	(void)st;
-	if (v == NULL)
-		*error_r = "out of memory";
-	return v;
-}
-
-static int add_participants(struct ticket_store *st, cJSON *obj,
-			    sqlite3_int64 id, const char **error_r)
-{
-	return add_rows(st, obj, "participants",
-			"SELECT address FROM participants WHERE ticket = ? "
-			"ORDER BY rowid",
-			id, participant_row, error_r);
-}
-
-#define TICKET_COLS                                                        \
-	"SELECT id, status, subject, requester, created, updated, flags, " \
-	"(SELECT count(*) FROM messages m WHERE m.ticket = t.id) "         \
-	"FROM tickets t "
-
-static cJSON *ticket_row(struct ticket_store *st, sqlite3_stmt *stmt,
-			 const char **error_r)
-{
-	cJSON *obj = cJSON_CreateObject();
-	sqlite3_int64 id = sqlite3_column_int64(stmt, 0);
-
-	add_id(obj, "id", id);
-	cJSON_AddStringToObject(obj, "status", col_text(stmt, 1));
-	cJSON_AddStringToObject(obj, "subject", col_text(stmt, 2));
-	cJSON_AddStringToObject(obj, "requester", col_text(stmt, 3));
-	if (add_participants(st, obj, id, error_r) < 0) {
-		cJSON_Delete(obj);
-		return NULL;
-	}
-	add_time(obj, "created", sqlite3_column_int64(stmt, 4));
-	add_time(obj, "updated", sqlite3_column_int64(stmt, 5));
-	cJSON_AddNumberToObject(obj, "messages",
-				(double)sqlite3_column_int64(stmt, 7));
-	add_words(obj, "flags", col_text(stmt, 6));
-	return obj;
-}
-
-static cJSON *attachment_row(struct ticket_store *st, sqlite3_stmt *stmt,
-			     const char **error_r)
-{
-	cJSON *a = cJSON_CreateObject();
-
-	(void)st;
-	if (a == NULL) {
-		*error_r = "out of memory";
-		return NULL;
-	}
-	cJSON_AddStringToObject(a, "name", col_text(stmt, 0));
-	cJSON_AddStringToObject(a, "content_type", col_text(stmt, 1));
-	cJSON_AddNumberToObject(a, "size",
-				(double)sqlite3_column_int64(stmt, 2));
-	add_str_or_null(a, "path", col_text(stmt, 3));
-	add_str_or_null(a, "content_id", col_text(stmt, 4));
-	return a;
-}
-
-static int add_attachments(struct ticket_store *st, cJSON *entry,
-			   sqlite3_int64 msg, const char **error_r)
-{
-	return add_rows(st, entry, "attachments",
-			"SELECT name, content_type, size, path, content_id "
-			"FROM attachments WHERE message = ? ORDER BY id",
-			msg, attachment_row, error_r);
-}
-
 static void add_message_id(cJSON *obj, const char *key, const char *mid)
 {
 	char *v;
@@ -214,178 +87,181 @@ static void add_message_id(cJSON *obj, const char *key, const char *mid)
 	free(v);
 }
 
-static cJSON *thread_entry(struct ticket_store *st, sqlite3_stmt *stmt,
-			   const char **error_r)
-{
-	cJSON *e = cJSON_CreateObject();
-	const char *from = col_text(stmt, 2);
+/* An array being filled from rows. */
+struct fill {
+	struct ticket_store *st;
+	cJSON *arr;
+};
 
-	add_message_id(e, "message_id", col_text(stmt, 1));
-	cJSON_AddStringToObject(e, "from", from ? from : "");
-	add_time(e, "date", sqlite3_column_int64(stmt, 3));
-	cJSON_AddStringToObject(e, "subject", col_text(stmt, 4));
-	cJSON_AddStringToObject(e, "kind", col_text(stmt, 5));
-	cJSON_AddStringToObject(e, "text", col_text(stmt, 6));
-	add_str_or_null(e, "html", col_text(stmt, 7));
-	if (add_attachments(st, e, sqlite3_column_int64(stmt, 0), error_r) <
-	    0) {
-		cJSON_Delete(e);
-		return NULL;
+static int participant_row(void *ctx, const char *addr, const char **error_r)
+{
+	struct fill *f = ctx;
+	cJSON *v = cJSON_CreateString(addr);
+
+	if (v == NULL) {
+		*error_r = "out of memory";
+		return -1;
 	}
-	return e;
+	cJSON_AddItemToArray(f->arr, v);
+	return 0;
 }
 
-static int add_thread(struct ticket_store *st, cJSON *obj, sqlite3_int64 id,
+static cJSON *ticket_obj(struct ticket_store *st,
+			 const struct ticket_store_ticket *t,
+			 const char **error_r)
+{
+	struct fill f = {st, NULL};
+	cJSON *obj = cJSON_CreateObject();
+
+	add_id(obj, "id", t->id);
+	cJSON_AddStringToObject(obj, "status", t->status);
+	cJSON_AddStringToObject(obj, "subject", t->subject);
+	cJSON_AddStringToObject(obj, "requester", t->requester);
+	f.arr = cJSON_AddArrayToObject(obj, "participants");
+	if (ticket_store_each_participant(st, t->id, participant_row, &f,
+					  error_r) < 0) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	add_time(obj, "created", t->created);
+	add_time(obj, "updated", t->updated);
+	cJSON_AddNumberToObject(obj, "messages", (double)t->messages);
+	add_words(obj, "flags", t->flags);
+	return obj;
+}
+
+static int attachment_row(void *ctx, const struct ticket_store_att *a,
+			  const char **error_r)
+{
+	struct fill *f = ctx;
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	cJSON_AddStringToObject(o, "name", a->name);
+	cJSON_AddStringToObject(o, "content_type", a->content_type);
+	cJSON_AddNumberToObject(o, "size", (double)a->size);
+	add_str_or_null(o, "path", a->path);
+	add_str_or_null(o, "content_id", a->content_id);
+	cJSON_AddItemToArray(f->arr, o);
+	return 0;
+}
+
+static int thread_row(void *ctx, const struct ticket_store_entry *m,
 		      const char **error_r)
 {
-	return add_rows(st, obj, "thread",
-			"SELECT id, message_id, from_addr, date, subject, "
-			"kind, text, html FROM messages WHERE ticket = ? "
-			"ORDER BY arrived, id",
-			id, thread_entry, error_r);
+	struct fill *f = ctx, atts = {f->st, NULL};
+	cJSON *e = cJSON_CreateObject();
+
+	add_message_id(e, "message_id", m->message_id);
+	cJSON_AddStringToObject(e, "from", m->from_addr ? m->from_addr : "");
+	add_time(e, "date", m->date);
+	cJSON_AddStringToObject(e, "subject", m->subject);
+	cJSON_AddStringToObject(e, "kind", m->kind);
+	cJSON_AddStringToObject(e, "text", m->text);
+	add_str_or_null(e, "html", m->html);
+	atts.arr = cJSON_AddArrayToObject(e, "attachments");
+	if (ticket_store_each_attachment(f->st, m->id, attachment_row, &atts,
+					 error_r) < 0) {
+		cJSON_Delete(e);
+		return -1;
+	}
+	cJSON_AddItemToArray(f->arr, e);
+	return 0;
+}
+
+/* One ticket found: its object (without thread) in f->arr's place. */
+struct one {
+	struct ticket_store *st;
+	cJSON *obj;
+};
+
+static int one_row(void *ctx, const struct ticket_store_ticket *t,
+		   const char **error_r)
+{
+	struct one *o = ctx;
+
+	o->obj = ticket_obj(o->st, t, error_r);
+	return o->obj ? 0 : -1;
 }
 
 int ticket_json_ticket(struct ticket_store *st, uint64_t id, int with_thread,
 		       cJSON **obj_r, const char **error_r)
 {
-	sqlite3_stmt *stmt = prepare(st, TICKET_COLS "WHERE id = ?", error_r);
-	cJSON *obj = NULL;
-	int rc;
+	struct one o = {st, NULL};
+	struct fill f = {st, NULL};
+	int r = ticket_store_get_ticket(st, id, one_row, &o, error_r);
 
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		obj = ticket_row(st, stmt, error_r);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return sql_fail(st, error_r);
-	if (obj == NULL ||
-	    (with_thread &&
-	     add_thread(st, obj, (sqlite3_int64)id, error_r) < 0)) {
-		cJSON_Delete(obj);
-		return -1;
+	if (r <= 0)
+		return r;
+	if (with_thread) {
+		f.arr = cJSON_AddArrayToObject(o.obj, "thread");
+		if (ticket_store_each_message(st, id, thread_row, &f, error_r) <
+		    0) {
+			cJSON_Delete(o.obj);
+			return -1;
+		}
 	}
-	*obj_r = obj;
+	*obj_r = o.obj;
 	return 1;
+}
+
+static int list_row(void *ctx, const struct ticket_store_ticket *t,
+		    const char **error_r)
+{
+	struct fill *f = ctx;
+	cJSON *obj = ticket_obj(f->st, t, error_r);
+
+	if (obj == NULL)
+		return -1;
+	cJSON_AddItemToArray(f->arr, obj);
+	return 0;
 }
 
 int ticket_json_list(struct ticket_store *st, const char *status, cJSON **arr_r,
 		     const char **error_r)
 {
-	sqlite3_stmt *stmt =
-		prepare(st,
-			TICKET_COLS "WHERE ?1 IS NULL OR status = ?1 "
-				    "ORDER BY updated DESC, id",
-			error_r);
-	cJSON *arr, *obj;
-	int rc;
+	struct fill f = {st, cJSON_CreateArray()};
 
-	if (stmt == NULL)
+	if (ticket_store_each_ticket(st, status, list_row, &f, error_r) < 0) {
+		cJSON_Delete(f.arr);
 		return -1;
-	if (status != NULL)
-		sqlite3_bind_text(stmt, 1, status, -1, SQLITE_STATIC);
-	arr = cJSON_CreateArray();
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if ((obj = ticket_row(st, stmt, error_r)) == NULL)
-			break;
-		cJSON_AddItemToArray(arr, obj);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		cJSON_Delete(arr);
-		return rc == SQLITE_ROW ? -1 : sql_fail(st, error_r);
-	}
-	*arr_r = arr;
+	*arr_r = f.arr;
 	return 0;
 }
 
-static cJSON *event_row(sqlite3_stmt *stmt)
+static int event_row(void *ctx, const struct ticket_store_event *ev,
+		     const char **error_r)
 {
-	cJSON *e = cJSON_CreateObject();
-	const char *from = col_text(stmt, 6);
+	cJSON **obj_r = ctx, *e = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(e, "event",
-				(double)sqlite3_column_int64(stmt, 0));
-	cJSON_AddStringToObject(e, "type", col_text(stmt, 1));
-	add_id(e, "ticket", sqlite3_column_int64(stmt, 2));
-	add_message_id(e, "message_id", col_text(stmt, 4));
-	cJSON_AddStringToObject(e, "kind", col_text(stmt, 5));
-	cJSON_AddStringToObject(e, "from", from ? from : "");
-	cJSON_AddStringToObject(e, "subject", col_text(stmt, 7));
-	cJSON_AddBoolToObject(e, "auto_answer", sqlite3_column_int(stmt, 3));
-	add_time(e, "created", sqlite3_column_int64(stmt, 8));
-	return e;
+	(void)error_r;
+	cJSON_AddNumberToObject(e, "event", (double)ev->id);
+	cJSON_AddStringToObject(e, "type", ev->type);
+	add_id(e, "ticket", ev->ticket);
+	add_message_id(e, "message_id", ev->message_id);
+	cJSON_AddStringToObject(e, "kind", ev->kind);
+	cJSON_AddStringToObject(e, "from", ev->from_addr ? ev->from_addr : "");
+	cJSON_AddStringToObject(e, "subject", ev->subject);
+	cJSON_AddBoolToObject(e, "auto_answer", ev->auto_answer);
+	add_time(e, "created", ev->created);
+	*obj_r = e;
+	return 0;
 }
 
-static int claim(struct ticket_store *st, const char *consumer,
-		 sqlite3_int64 *event_r, const char **error_r)
-{
-	sqlite3_stmt *stmt = prepare(
-		st,
-		"UPDATE events SET claimed = strftime('%s','now'), "
-		"claimed_by = ? WHERE id = (SELECT min(id) FROM events WHERE "
-		"claimed IS NULL) RETURNING id",
-		error_r);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, consumer, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*event_r = sqlite3_column_int64(stmt, 0);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return sql_fail(st, error_r);
-	return *event_r != 0;
-}
-
-static int read_event(struct ticket_store *st, sqlite3_int64 event,
-		      cJSON **obj_r, const char **error_r)
-{
-	sqlite3_stmt *stmt = prepare(
-		st,
-		"SELECT e.id, e.type, e.ticket, e.auto_answer, "
-		"m.message_id, m.kind, m.from_addr, m.subject, e.created "
-		"FROM events e JOIN messages m ON m.id = e.message "
-		"WHERE e.id = ?",
-		error_r);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, event);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*obj_r = event_row(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 0 : sql_fail(st, error_r);
-}
-
-/* Claim and read in one transaction: an event whose row cannot be read
- * stays unclaimed for the next try. */
 int ticket_json_next(struct ticket_store *st, const char *consumer,
 		     cJSON **obj_r, const char **error_r)
 {
-	sqlite3_int64 event = 0;
 	cJSON *obj = NULL;
-	int r;
+	int r = ticket_store_claim_event(st, consumer, event_row, &obj,
+					 error_r);
 
-	if (ticket_store_begin(st, error_r) < 0)
-		return -1;
-	r = claim(st, consumer, &event, error_r);
-	if (r > 0 && read_event(st, event, &obj, error_r) < 0)
-		r = -1;
-	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
-		ticket_store_rollback(st);
+	if (r != 1) {
 		cJSON_Delete(obj);
-		return r == 0 ? 0 : -1;
+		return r;
 	}
 	*obj_r = obj;
 	return 1;

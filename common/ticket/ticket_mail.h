@@ -72,6 +72,9 @@ struct ticket_mail {
 	enum ticket_kind kind;
 	unsigned int flags;
 	char reason[160];
+	uint64_t own_ticket; /* reply, note: the ticket our signed
+			      * Message-ID names */
+	const char *note;    /* note: "close" or "reopen" */
 };
 
 /* ticket_mail_parse_fd - parse the message in fd (seekable; taken over

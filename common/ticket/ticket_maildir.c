@@ -12,7 +12,8 @@
  * replaces: a retried delivery after a crash finds its earlier copy
  * (EEXIST) instead of making a second one.  While copying we drop a
  * leading mbox "From " line (local(8) adds one), hash the body
- * (SHA-256, GLib: no OpenSSL start-up cost per delivery) and keep the
+ * (SHA-256, GLib: no OpenSSL start-up cost per delivery, see
+ * ticket_id.c for the figures) and keep the
  * header block (capped) for the key.
  *
  * Failure modes: every I/O error (ENOSPC, EIO, EDQUOT) is returned

@@ -16,7 +16,6 @@ struct ticket_spool {
 	char tmp_path[4096];
 	uint64_t size;		     /* bytes stored */
 	unsigned char body_hash[32]; /* SHA-256 after the first empty line */
-	unsigned char raw_hash[32];  /* SHA-256 of all bytes stored */
 	struct strbuf headers;	     /* the header block (capped) */
 	int too_large;		     /* over max: nothing kept */
 };

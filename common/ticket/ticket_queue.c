@@ -94,11 +94,8 @@ enum ticket_status ticket_queue_store(struct ticket_queue *q,
 	if (q->store != NULL)
 		return TICKET_OK;
 	ticket_queue_path(q, TICKET_DB_NAME, path, sizeof(path));
-	if (ticket_store_open(path, q->cfg->busy_timeout, 1, &q->store,
-			      error_r) < 0)
-		return ticket_store_open_failed_temp() ? TICKET_ERR_TEMP
-						       : TICKET_ERR_QUEUE;
-	return TICKET_OK;
+	return ticket_store_open(path, q->cfg->busy_timeout, 1, &q->store,
+				 error_r);
 }
 
 void ticket_queue_close(struct ticket_queue **qp)

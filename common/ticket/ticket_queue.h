@@ -4,18 +4,13 @@
 
 #include <stddef.h>
 
+#include "ticket/ticket_status.h"
+
 struct ticket_config;
 struct ticket_store;
 
 #define TICKET_DB_NAME "tickets.db"
 #define TICKET_LOCK_NAME "ticketq.lock"
-
-/* Outcome classes of queue operations. */
-enum ticket_status {
-	TICKET_OK = 0,
-	TICKET_ERR_TEMP = -1,  /* retry later: busy, locked, disk full, I/O */
-	TICKET_ERR_QUEUE = -2, /* the queue needs an admin: config, schema */
-};
 
 enum ticket_lock {
 	TICKET_LOCK_NONE,
@@ -29,7 +24,6 @@ struct ticket_queue {
 	int lock_fd;
 	enum ticket_lock lock;
 	char files_root[4096]; /* where attachments are written */
-	int replay;	       /* reindex: replaying the Maildir */
 };
 
 /* ticket_queue_open - load DIR's config.  TICKET_OK; TICKET_ERR_QUEUE

@@ -15,137 +15,119 @@
  * a signed X-Ticketq-Sent (replies) or X-Ticketq-Note (status notes)
  * header.  The twin goes into the Maildir, so `reindex` knows our
  * replies and status changes from the raw spool alone.
+ *
+ * Sending (ticket_reply_send): the twin is stored durable in tmp/,
+ * then the reply is handed to the sendmail command (`sendmail -t -i`
+ * by default: no shell, blank-separated words from ticketq.conf).  The
+ * copy goes to new/ only once sendmail exits 0, so neither a crash nor
+ * a concurrent `reindex --missing` records a reply that was not sent;
+ * if sendmail fails the copy is removed and nothing is recorded.  After
+ * a successful send the call succeeds whatever happens next: a failure
+ * to index is a warning, and `ticketq reindex --missing` adds the
+ * stored copy.  Status notes (ticket_reply_set_status) are never sent:
+ * stored in new/ at once, then indexed.
+ *
+ * An automatic answer is refused for mail flagged no-auto-answer
+ * (auto-replies, bounces, lists, noreply senders): we never start a
+ * mail loop.
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
+#include "lib/errorf.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
+#include "ticket/ticket_classify.h"
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_deliver.h"
 #include "ticket/ticket_id.h"
+#include "ticket/ticket_maildir.h"
+#include "ticket/ticket_queue.h"
 #include "ticket/ticket_reply.h"
 #include "ticket/ticket_store.h"
 
 #define REFS_HEAD 1
 #define REFS_TAIL 9
 
-static char *col_dup(sqlite3_stmt *stmt, int i)
+static char *dup_or_null(const char *s)
 {
-	const unsigned char *v = sqlite3_column_text(stmt, i);
-
-	return v ? strdup((const char *)v) : NULL;
+	return s ? strdup(s) : NULL;
 }
 
-static int query(struct ticket_store *st, const char *sql, uint64_t ticket,
-		 sqlite3_stmt **stmt_r, const char **error_r)
+static int ticket_row(void *ctx, const struct ticket_store_ticket *t,
+		      const char **error_r)
 {
-	if (sqlite3_prepare_v2(ticket_store_db(st), sql, -1, stmt_r, NULL) !=
-	    SQLITE_OK)
-		return ticket_store_sql_fail(st, error_r);
-	sqlite3_bind_int64(*stmt_r, 1, (sqlite3_int64)ticket);
+	struct ticket_reply_info *ri = ctx;
+
+	(void)error_r;
+	ri->status = dup_or_null(t->status);
+	ri->subject = dup_or_null(t->subject);
+	ri->to = dup_or_null(t->requester);
 	return 0;
 }
 
-static int load_ticket(struct ticket_store *st, struct ticket_reply_info *ri,
+/* Whom to answer: the last customer's Reply-To, else From. */
+static int customer_row(void *ctx, const struct ticket_store_entry *e,
+			const char **error_r)
+{
+	struct ticket_reply_info *ri = ctx;
+	const char *addr = e->reply_to ? e->reply_to : e->from_addr;
+
+	(void)error_r;
+	if (addr != NULL) {
+		free(ri->to);
+		ri->to = strdup(addr);
+	}
+	ri->in_reply_to = dup_or_null(e->message_id);
+	return 0;
+}
+
+/* What came in last (any kind: `reply --auto` must not answer a
+ * robot). */
+static int inbound_row(void *ctx, const struct ticket_store_entry *e,
 		       const char **error_r)
 {
-	sqlite3_stmt *stmt;
-	int rc;
+	struct ticket_reply_info *ri = ctx;
 
-	if (query(st,
-		  "SELECT status, subject, requester FROM tickets WHERE id = ?",
-		  ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		ri->status = col_dup(stmt, 0);
-		ri->subject = col_dup(stmt, 1);
-		ri->to = col_dup(stmt, 2);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The newest message matching sql's WHERE clause, columns: address,
- * Message-ID, flags, kind. */
-static int load_newest(struct ticket_store *st, struct ticket_reply_info *ri,
-		       const char *sql, int addressing, const char **error_r)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (query(st, sql, ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW && addressing) {
-		if (sqlite3_column_text(stmt, 0) != NULL) {
-			free(ri->to);
-			ri->to = col_dup(stmt, 0);
-		}
-		ri->in_reply_to = col_dup(stmt, 1);
-	} else if (rc == SQLITE_ROW) {
-		ri->last_flags = ticket_mail_flags_parse(
-			(const char *)sqlite3_column_text(stmt, 2));
-		ri->last_kind = col_dup(stmt, 3);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Whom to answer (the last customer), and what came in last (any
- * kind: `reply --auto` must not answer a robot). */
-static int load_last(struct ticket_store *st, struct ticket_reply_info *ri,
-		     const char **error_r)
-{
-	static const char cols[] =
-		"SELECT coalesce(reply_to, from_addr), message_id, flags, kind "
-		"FROM messages WHERE ticket = ? AND ";
-
-	char customer[256], inbound[256];
-
-	snprintf(customer, sizeof(customer),
-		 "%skind = 'customer' ORDER BY arrived DESC, id DESC LIMIT 1",
-		 cols);
-	snprintf(inbound, sizeof(inbound),
-		 "%skind IN ('customer', 'auto-reply', 'bounce') ORDER BY "
-		 "arrived DESC, id DESC LIMIT 1",
-		 cols);
-	if (load_newest(st, ri, customer, 1, error_r) < 0 ||
-	    load_newest(st, ri, inbound, 0, error_r) < 0)
-		return -1;
+	(void)error_r;
+	ri->last_flags = ticket_mail_flags_parse(e->flags);
+	ri->last_kind = dup_or_null(e->kind);
 	return 0;
 }
 
+static int ref_row(void *ctx, const char *mid, const char **error_r)
+{
+	(void)error_r;
+	return ticket_strv_add(ctx, mid, (size_t)-1);
+}
+
+/* The thread's Message-IDs, the first and the last nine. */
 static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
 		     const char **error_r)
 {
 	struct ticket_strv all = {NULL, 0};
-	sqlite3_stmt *stmt;
 	size_t i;
-	int rc, ret = 0;
+	int ret;
 
-	if (query(st,
-		  "SELECT message_id FROM messages WHERE ticket = ? AND "
-		  "message_id IS NOT NULL AND kind <> 'note' "
-		  "ORDER BY arrived, id",
-		  ri->ticket, &stmt, error_r) < 0)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && ret == 0)
-		ret = ticket_strv_add(
-			&all, (const char *)sqlite3_column_text(stmt, 0),
-			(size_t)-1);
-	sqlite3_finalize(stmt);
+	ret = ticket_store_each_reference(st, ri->ticket, ref_row, &all,
+					  error_r);
 	for (i = 0; i < all.n && ret == 0; i++)
 		if (i < REFS_HEAD || i + REFS_TAIL >= all.n)
 			ret = ticket_strv_add(&ri->references, all.v[i],
 					      (size_t)-1);
 	ticket_strv_free(&all);
-	return rc == SQLITE_DONE && ret == 0 ? 0 : -1;
+	return ret;
 }
 
 int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
@@ -156,12 +138,16 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 	memset(ri, 0, sizeof(*ri));
 	ri->ticket = ticket;
 	*error_r = NULL;
-	r = load_ticket(st, ri, error_r);
+	r = ticket_store_get_ticket(st, ticket, ticket_row, ri, error_r);
 	if (r == 1 &&
-	    (load_last(st, ri, error_r) < 0 || load_refs(st, ri, error_r) < 0))
+	    (ticket_store_newest_message(st, ticket, TICKET_NEWEST_CUSTOMER,
+					 customer_row, ri, error_r) < 0 ||
+	     ticket_store_newest_message(st, ticket, TICKET_NEWEST_INBOUND,
+					 inbound_row, ri, error_r) < 0 ||
+	     load_refs(st, ri, error_r) < 0))
 		r = -1;
 	if (r < 0 && *error_r == NULL)
-		ticket_store_sql_fail(st, error_r);
+		*error_r = "out of memory";
 	if (r <= 0)
 		ticket_reply_info_free(ri);
 	return r;
@@ -424,4 +410,269 @@ int ticket_reply_note(const struct ticket_config *cfg, uint64_t ticket,
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the send-then-commit flow ------------------------------------ */
+
+#define SENDMAIL_ARGS_MAX 32
+
+void ticket_reply_result_free(struct ticket_reply_result *res)
+{
+	free(res->message_id);
+	free(res->to);
+	free(res->last_kind);
+	free(res->warning);
+	memset(res, 0, sizeof(*res));
+}
+
+static int split_words(char *cmd, char **argv, int max)
+{
+	int n = 0;
+	char *p = cmd;
+
+	while (*p != '\0' && n < max - 1) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		argv[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Hand text to the configured command on its stdin (no shell); 0 when
+ * it exits 0, else -1 after logging how it ended. */
+static int run_sendmail(const char *command, const char *text)
+{
+	char *cmd = strdup(command), *argv[SENDMAIL_ARGS_MAX];
+	int fds[2], status = 0, ret = -1;
+	pid_t pid;
+
+	if (cmd == NULL || split_words(cmd, argv, SENDMAIL_ARGS_MAX) == 0 ||
+	    pipe(fds) < 0) {
+		free(cmd);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], STDIN_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		fprintf(stderr, "ticketq: exec %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pid > 0) {
+		signal(SIGPIPE, SIG_IGN);
+		ret = fdio_write_all(fds[1], text, strlen(text));
+		close(fds[1]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (ret == 0 &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+			ret = -1;
+	} else {
+		close(fds[1]);
+	}
+	if (ret < 0)
+		log_error("%s failed (%s %d)", argv[0],
+			  WIFSIGNALED(status) ? "signal" : "exit status",
+			  WIFSIGNALED(status) ? WTERMSIG(status)
+					      : WEXITSTATUS(status));
+	free(cmd);
+	return ret;
+}
+
+/* The stored twin, durable in tmp/ (and parsed into d) until sent. */
+static enum ticket_status spool_text(struct ticket_queue *q, const char *text,
+				     struct ticket_delivery *d,
+				     struct ticket_spool *sp,
+				     const char **error_r)
+{
+	struct ticket_deliver_opts o = {
+		.from = TICKET_FROM_FD, .hold = 1, .spool = sp};
+	const char *error = "cannot create a memory file";
+	enum ticket_status st = TICKET_ERR_TEMP;
+
+	memset(d, 0, sizeof(*d));
+	memset(sp, 0, sizeof(*sp));
+	o.in_fd = memfd_create("ticketq", MFD_CLOEXEC);
+	if (o.in_fd >= 0 && fdio_write_all(o.in_fd, text, strlen(text)) == 0 &&
+	    lseek(o.in_fd, 0, SEEK_SET) == 0)
+		st = ticket_deliver(q, &o, d, &error);
+	if (o.in_fd >= 0)
+		close(o.in_fd);
+	if (st != TICKET_OK || d->outcome != TICKET_STORED) {
+		*error_r = errorf("storing our copy: %s", error);
+		ticket_maildir_discard(sp);
+		ticket_delivery_done(d);
+		return TICKET_ERR_TEMP;
+	}
+	return TICKET_OK;
+}
+
+/* Sent: the twin into new/, then into the index.  A failure here is a
+ * warning, never "try again", which would send the reply twice. */
+static void record_sent(struct ticket_queue *q, struct ticket_delivery *d,
+			struct ticket_spool *sp, char **warning_r)
+{
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_HELD, .spool = sp};
+	const char *error;
+	int r = 0;
+
+	if (ticket_deliver(q, &o, d, &error) == TICKET_OK)
+		;
+	else if (!d->in_maildir)
+		r = asprintf(warning_r,
+			     "the reply was sent but our copy is not stored "
+			     "(%s); it is left in %s and is not on the ticket",
+			     error, sp->tmp_path);
+	else
+		r = asprintf(warning_r,
+			     "the reply was sent and stored as %s/new/%s but "
+			     "is not in the index yet (%s): ticketq reindex "
+			     "--missing adds it",
+			     q->cfg->dir, d->name, error);
+	if (r < 0)
+		*warning_r = NULL;
+	if (!d->in_maildir) { /* the copy stays in tmp/ */
+		sp->tmp_path[0] = '\0';
+		ticket_maildir_discard(sp);
+	}
+	ticket_delivery_done(d);
+}
+
+static int refuse_auto(const struct ticket_reply_info *ri,
+		       struct ticket_reply_result *res)
+{
+	if (!(ri->last_flags & TICKET_FLAG_NO_AUTO_ANSWER) &&
+	    !ticket_classify_no_reply_address(ri->to))
+		return 0;
+	res->outcome = TICKET_REPLY_REFUSED;
+	res->to = strdup(ri->to ? ri->to : "");
+	res->last_kind = strdup(ri->last_kind ? ri->last_kind : "none");
+	return 1;
+}
+
+/* Build, hold, send, record. */
+static enum ticket_status send_reply(struct ticket_queue *q,
+				     const struct ticket_reply_info *ri,
+				     const char *body, int automatic,
+				     struct ticket_reply_result *res,
+				     const char **error_r)
+{
+	struct ticket_outgoing out;
+	struct ticket_delivery d;
+	struct ticket_spool sp;
+
+	if (ri->to == NULL || strchr(ri->to, '@') == NULL) {
+		*error_r = errorf("ticket %llu has no address to reply to",
+				  (unsigned long long)ri->ticket);
+		return TICKET_ERR_QUEUE;
+	}
+	if (ticket_reply_build(q->cfg, ri, body, automatic, &out, error_r) < 0)
+		return TICKET_ERR_TEMP;
+	if (spool_text(q, out.stored, &d, &sp, error_r) != TICKET_OK) {
+		ticket_outgoing_free(&out);
+		return TICKET_ERR_TEMP;
+	}
+	if (run_sendmail(q->cfg->sendmail, out.sent) < 0) {
+		ticket_maildir_discard(&sp);
+		ticket_delivery_done(&d);
+		*error_r = "reply not sent; nothing recorded";
+		ticket_outgoing_free(&out);
+		return TICKET_ERR_TEMP;
+	}
+	res->outcome = TICKET_REPLY_DONE;
+	res->message_id = out.message_id;
+	res->to = out.to;
+	out.message_id = out.to = NULL;
+	ticket_outgoing_free(&out);
+	record_sent(q, &d, &sp, &res->warning);
+	return TICKET_OK;
+}
+
+/* The ticket's reply facts: 1 loaded, 0 no such ticket (res says so),
+ * -1 with *st_r. */
+static int load(struct ticket_queue *q, uint64_t ticket,
+		struct ticket_reply_info *ri, struct ticket_reply_result *res,
+		enum ticket_status *st_r, const char **error_r)
+{
+	int r = ticket_reply_load(q->store, ticket, ri, error_r);
+
+	if (r < 0)
+		*st_r = ticket_store_temp_failure(q->store) ? TICKET_ERR_TEMP
+							    : TICKET_ERR_QUEUE;
+	if (r == 0)
+		res->outcome = TICKET_REPLY_NO_TICKET;
+	return r;
+}
+
+enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
+				     const char *body, int automatic,
+				     struct ticket_reply_result *res,
+				     const char **error_r)
+{
+	struct ticket_reply_info ri;
+	enum ticket_status st = TICKET_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (load(q, ticket, &ri, res, &st, error_r) == 1 &&
+	    !(automatic && refuse_auto(&ri, res)))
+		st = send_reply(q, &ri, body, automatic, res, error_r);
+	ticket_reply_info_free(&ri);
+	return st;
+}
+
+/* A note: stored in new/ at once, then indexed. */
+static enum ticket_status store_note(struct ticket_queue *q, const char *text,
+				     const char **error_r)
+{
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_HELD};
+	struct ticket_delivery d;
+	struct ticket_spool sp;
+	enum ticket_status st;
+
+	if (spool_text(q, text, &d, &sp, error_r) != TICKET_OK)
+		return TICKET_ERR_TEMP;
+	o.spool = &sp;
+	st = ticket_deliver(q, &o, &d, error_r);
+	ticket_maildir_discard(&sp);
+	ticket_delivery_done(&d);
+	return st == TICKET_OK ? TICKET_OK : TICKET_ERR_TEMP;
+}
+
+enum ticket_status ticket_reply_set_status(struct ticket_queue *q,
+					   uint64_t ticket, const char *action,
+					   const char *who,
+					   struct ticket_reply_result *res,
+					   const char **error_r)
+{
+	const char *want = strcmp(action, "close") == 0 ? "closed" : "open";
+	struct ticket_reply_info ri;
+	struct ticket_outgoing out;
+	enum ticket_status st = TICKET_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (load(q, ticket, &ri, res, &st, error_r) != 1) {
+		ticket_reply_info_free(&ri);
+		return st;
+	}
+	if (strcmp(ri.status, want) == 0)
+		res->outcome = TICKET_REPLY_UNCHANGED;
+	else if (ticket_reply_note(q->cfg, ticket, action, who, &out, error_r) <
+		 0)
+		st = TICKET_ERR_TEMP;
+	else {
+		st = store_note(q, out.stored, error_r);
+		res->outcome = TICKET_REPLY_DONE;
+		ticket_outgoing_free(&out);
+	}
+	ticket_reply_info_free(&ri);
+	return st;
 }

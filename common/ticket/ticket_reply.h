@@ -6,8 +6,10 @@
 #include <stdint.h>
 
 #include "ticket/ticket_mail.h"
+#include "ticket/ticket_status.h"
 
 struct ticket_config;
+struct ticket_queue;
 struct ticket_store;
 
 /* What a reply needs to know about its ticket. */
@@ -62,5 +64,51 @@ void ticket_outgoing_free(struct ticket_outgoing *out);
  * string */
 char *ticket_reply_subject(const struct ticket_config *cfg, uint64_t ticket,
 			   const char *subject);
+
+/* What ticket_reply_send and ticket_reply_set_status did. */
+enum ticket_reply_outcome {
+	TICKET_REPLY_DONE,	/* sent (reply) or noted (close, reopen) */
+	TICKET_REPLY_NO_TICKET, /* no such ticket */
+	TICKET_REPLY_REFUSED,	/* automatic: the last message must not
+				  * be answered by a robot */
+	TICKET_REPLY_UNCHANGED, /* the ticket already has that status */
+};
+
+struct ticket_reply_result {
+	enum ticket_reply_outcome outcome;
+	char *message_id; /* DONE, reply: what was sent (no <>) */
+	char *to;	  /* DONE: to whom; REFUSED: who wrote last */
+	char *last_kind;  /* REFUSED: what came in last ("none") */
+	char *warning;	  /* DONE, reply: sent, but our copy is not (yet)
+			   * on the ticket; what to do about it */
+};
+
+/* ticket_reply_send - answer ticket with body (UTF-8 text): compose
+ * (ticket_reply_build), keep the stored twin durable in tmp/, hand the
+ * reply to the sendmail command, and only once it exits 0 move the
+ * twin to new/ and index it.  After a send the result is DONE whatever
+ * happens next (an error would make the caller send it twice): a
+ * failure to record it is res->warning.  automatic refuses to answer
+ * mail flagged no-auto-answer or from a no-reply address (REFUSED).
+ * The caller holds the shared lock with the index open.  TICKET_OK
+ * with res, or an error class with error_r (nothing sent); free res
+ * with ticket_reply_result_free in every case. */
+enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
+				     const char *body, int automatic,
+				     struct ticket_reply_result *res,
+				     const char **error_r);
+
+/* ticket_reply_set_status - action "close" or "reopen": keep it as a
+ * signed note in the Maildir (so reindex replays it) and index it,
+ * unless the ticket is already closed / open (UNCHANGED); who is named
+ * in the note.  TICKET_OK with res, or an error class with error_r. */
+enum ticket_status ticket_reply_set_status(struct ticket_queue *q,
+					   uint64_t ticket, const char *action,
+					   const char *who,
+					   struct ticket_reply_result *res,
+					   const char **error_r);
+
+/* ticket_reply_result_free - free the fields */
+void ticket_reply_result_free(struct ticket_reply_result *res);
 
 #endif

@@ -28,8 +28,11 @@
 #include "oauthmail-config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 
 #include "lib/errorf.h"
 #include "ticket/ticket_store.h"
@@ -39,8 +42,6 @@ struct ticket_store {
 	int in_txn;
 	int temp; /* last failure transient */
 };
-
-static int open_failed_temp;
 
 static const char *const schema_sql =
 	"CREATE TABLE tickets ("
@@ -128,25 +129,17 @@ int ticket_store_temp_failure(const struct ticket_store *st)
 	return st->temp;
 }
 
-int ticket_store_sql_fail(struct ticket_store *st, const char **error_r)
+/* A query on the handle failed: "tickets.db: why". */
+static int sql_fail(struct ticket_store *st, const char **error_r)
 {
 	st->temp = is_temp_code(sqlite3_errcode(st->db));
 	*error_r = errorf("tickets.db: %s", sqlite3_errmsg(st->db));
 	return -1;
 }
 
-int ticket_store_open_failed_temp(void)
-{
-	return open_failed_temp;
-}
-
-sqlite3 *ticket_store_db(struct ticket_store *st)
-{
-	return st->db;
-}
-
-int ticket_store_exec(struct ticket_store *st, const char *sql,
-		      const char **error_r)
+/* Run SQL without results (schema, pragmas, reindex). */
+static int exec_sql(struct ticket_store *st, const char *sql,
+		    const char **error_r)
 {
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
@@ -221,7 +214,7 @@ static int schema_create(struct ticket_store *st, const char **error_r)
 		return -1;
 	if (run(st, &version, error_r, "PRAGMA user_version", "") < 0)
 		goto fail;
-	if (version == 0 && ticket_store_exec(st, schema_sql, error_r) < 0)
+	if (version == 0 && exec_sql(st, schema_sql, error_r) < 0)
 		goto fail;
 	return ticket_store_commit(st, error_r);
 fail:
@@ -256,43 +249,45 @@ static int configure(struct ticket_store *st, int busy_timeout,
 {
 	sqlite3_busy_timeout(st->db, busy_timeout * 1000);
 	sqlite3_extended_result_codes(st->db, 1);
-	return ticket_store_exec(st,
-				 "PRAGMA journal_mode=TRUNCATE;"
-				 "PRAGMA synchronous=NORMAL;"
-				 "PRAGMA foreign_keys=OFF;"
-				 "PRAGMA trusted_schema=OFF;",
-				 error_r);
+	return exec_sql(st,
+			"PRAGMA journal_mode=TRUNCATE;"
+			"PRAGMA synchronous=NORMAL;"
+			"PRAGMA foreign_keys=OFF;"
+			"PRAGMA trusted_schema=OFF;",
+			error_r);
 }
 
-int ticket_store_open(const char *path, int busy_timeout, int create,
-		      struct ticket_store **st_r, const char **error_r)
+enum ticket_status ticket_store_open(const char *path, int busy_timeout,
+				     int create, struct ticket_store **st_r,
+				     const char **error_r)
 {
 	struct ticket_store *st = calloc(1, sizeof(*st));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 		    (create ? SQLITE_OPEN_CREATE : 0);
+	enum ticket_status ret = TICKET_ERR_TEMP;
 	int rc;
 
-	open_failed_temp = 1;
 	if (st == NULL) {
 		*error_r = "out of memory";
-		return -1;
+		return TICKET_ERR_TEMP;
 	}
 	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		fail(st, rc, "open", error_r);
 		*error_r = errorf("%s: %s", path, *error_r);
-		open_failed_temp = st->temp || rc == SQLITE_CANTOPEN;
+		if (!st->temp && rc != SQLITE_CANTOPEN)
+			ret = TICKET_ERR_QUEUE;
 		ticket_store_close(&st);
-		return -1;
+		return ret;
 	}
 	if (configure(st, busy_timeout, error_r) < 0 ||
 	    schema_check(st, create, error_r) < 0) {
-		open_failed_temp = st->temp;
+		ret = st->temp ? TICKET_ERR_TEMP : TICKET_ERR_QUEUE;
 		ticket_store_close(&st);
-		return -1;
+		return ret;
 	}
 	*st_r = st;
-	return 0;
+	return TICKET_OK;
 }
 
 void ticket_store_close(struct ticket_store **stp)
@@ -461,4 +456,328 @@ int ticket_store_add_event(struct ticket_store *st, const char *type,
 		   (int64_t)now) < 0
 		       ? -1
 		       : 0;
+}
+
+int ticket_store_unsynced(struct ticket_store *st, const char **error_r)
+{
+	return exec_sql(st, "PRAGMA synchronous=OFF", error_r);
+}
+
+int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
+			      const char **error_r)
+{
+	char *sql = NULL;
+	int r;
+
+	if (strchr(old_db, '\'') != NULL) {
+		*error_r = "tickets.db: a quote in the old index's path";
+		return -1;
+	}
+	if (asprintf(&sql,
+		     "ATTACH DATABASE '%s' AS old;"
+		     "UPDATE events SET claimed = o.claimed, claimed_by = "
+		     " o.claimed_by FROM (SELECT om.dkey, oe.type, oe.claimed, "
+		     " oe.claimed_by FROM old.events oe JOIN old.messages om "
+		     " ON om.id = oe.message WHERE oe.claimed IS NOT NULL) o, "
+		     " messages m WHERE m.id = events.message AND "
+		     " m.dkey = o.dkey AND o.type = events.type;"
+		     "DETACH DATABASE old;",
+		     old_db) < 0) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	r = exec_sql(st, sql, error_r);
+	free(sql);
+	return r;
+}
+
+int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
+			   const char **error_r)
+{
+	return run(st, NULL, error_r,
+		   "UPDATE events SET claimed = strftime('%s','now'), "
+		   "claimed_by = ? WHERE claimed IS NULL",
+		   "t", consumer) < 0
+		       ? -1
+		       : 0;
+}
+
+/* --- reading: rows to callbacks -------------------------------------- */
+
+/* The caller's callback, by row type. */
+struct visit {
+	union {
+		ticket_store_ticket_fn *ticket;
+		ticket_store_entry_fn *entry;
+		ticket_store_att_fn *att;
+		ticket_store_text_fn *text;
+		ticket_store_event_fn *event;
+	} fn;
+	void *ctx;
+};
+
+typedef int row_fn(sqlite3_stmt *stmt, const struct visit *v,
+		   const char **error_r);
+
+static const char *col_text(sqlite3_stmt *stmt, int i)
+{
+	return (const char *)sqlite3_column_text(stmt, i);
+}
+
+/* Each row of sql (bound as bind_args) to row(): how many rows, or -1
+ * (a failed row() keeps its error_r). */
+static int each(struct ticket_store *st, row_fn *row, const struct visit *v,
+		const char **error_r, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *stmt = NULL;
+	va_list ap;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return sql_fail(st, error_r);
+	va_start(ap, types);
+	rc = bind_args(stmt, types, ap);
+	va_end(ap);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (row(stmt, v, error_r) < 0) {
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+		n++;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? n : sql_fail(st, error_r);
+}
+
+#define TICKET_COLS                                                        \
+	"SELECT id, status, subject, requester, created, updated, flags, " \
+	"(SELECT count(*) FROM messages m WHERE m.ticket = t.id) "         \
+	"FROM tickets t "
+
+static int ticket_row(sqlite3_stmt *stmt, const struct visit *v,
+		      const char **error_r)
+{
+	struct ticket_store_ticket t = {
+		.id = (uint64_t)sqlite3_column_int64(stmt, 0),
+		.status = col_text(stmt, 1),
+		.subject = col_text(stmt, 2),
+		.requester = col_text(stmt, 3),
+		.created = (time_t)sqlite3_column_int64(stmt, 4),
+		.updated = (time_t)sqlite3_column_int64(stmt, 5),
+		.flags = col_text(stmt, 6),
+		.messages = sqlite3_column_int64(stmt, 7),
+	};
+
+	return v->fn.ticket(v->ctx, &t, error_r);
+}
+
+int ticket_store_get_ticket(struct ticket_store *st, uint64_t id,
+			    ticket_store_ticket_fn *fn, void *ctx,
+			    const char **error_r)
+{
+	struct visit v = {.fn.ticket = fn, .ctx = ctx};
+
+	return each(st, ticket_row, &v, error_r, TICKET_COLS "WHERE id = ?",
+		    "i", (int64_t)id);
+}
+
+int ticket_store_each_ticket(struct ticket_store *st, const char *status,
+			     ticket_store_ticket_fn *fn, void *ctx,
+			     const char **error_r)
+{
+	struct visit v = {.fn.ticket = fn, .ctx = ctx};
+
+	return each(st, ticket_row, &v, error_r,
+		    TICKET_COLS "WHERE ?1 IS NULL OR status = ?1 "
+				"ORDER BY updated DESC, id",
+		    "t", status) < 0
+		       ? -1
+		       : 0;
+}
+
+static int text_row(sqlite3_stmt *stmt, const struct visit *v,
+		    const char **error_r)
+{
+	return v->fn.text(v->ctx, col_text(stmt, 0), error_r);
+}
+
+int ticket_store_each_participant(struct ticket_store *st, uint64_t ticket,
+				  ticket_store_text_fn *fn, void *ctx,
+				  const char **error_r)
+{
+	struct visit v = {.fn.text = fn, .ctx = ctx};
+
+	return each(st, text_row, &v, error_r,
+		    "SELECT address FROM participants WHERE ticket = ? "
+		    "ORDER BY rowid",
+		    "i", (int64_t)ticket) < 0
+		       ? -1
+		       : 0;
+}
+
+int ticket_store_each_reference(struct ticket_store *st, uint64_t ticket,
+				ticket_store_text_fn *fn, void *ctx,
+				const char **error_r)
+{
+	struct visit v = {.fn.text = fn, .ctx = ctx};
+
+	return each(st, text_row, &v, error_r,
+		    "SELECT message_id FROM messages WHERE ticket = ? AND "
+		    "message_id IS NOT NULL AND kind <> 'note' "
+		    "ORDER BY arrived, id",
+		    "i", (int64_t)ticket) < 0
+		       ? -1
+		       : 0;
+}
+
+#define ENTRY_COLS                                                    \
+	"SELECT id, message_id, from_addr, reply_to, date, subject, " \
+	"kind, flags, text, html FROM messages WHERE ticket = ? "
+
+static int entry_row(sqlite3_stmt *stmt, const struct visit *v,
+		     const char **error_r)
+{
+	struct ticket_store_entry e = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.message_id = col_text(stmt, 1),
+		.from_addr = col_text(stmt, 2),
+		.reply_to = col_text(stmt, 3),
+		.date = (time_t)sqlite3_column_int64(stmt, 4),
+		.subject = col_text(stmt, 5),
+		.kind = col_text(stmt, 6),
+		.flags = col_text(stmt, 7),
+		.text = col_text(stmt, 8),
+		.html = col_text(stmt, 9),
+	};
+
+	return v->fn.entry(v->ctx, &e, error_r);
+}
+
+int ticket_store_each_message(struct ticket_store *st, uint64_t ticket,
+			      ticket_store_entry_fn *fn, void *ctx,
+			      const char **error_r)
+{
+	struct visit v = {.fn.entry = fn, .ctx = ctx};
+
+	return each(st, entry_row, &v, error_r,
+		    ENTRY_COLS "ORDER BY arrived, id", "i", (int64_t)ticket) < 0
+		       ? -1
+		       : 0;
+}
+
+int ticket_store_newest_message(struct ticket_store *st, uint64_t ticket,
+				enum ticket_store_newest which,
+				ticket_store_entry_fn *fn, void *ctx,
+				const char **error_r)
+{
+	struct visit v = {.fn.entry = fn, .ctx = ctx};
+
+	return each(st, entry_row, &v, error_r,
+		    which == TICKET_NEWEST_CUSTOMER ? ENTRY_COLS
+			    "AND kind = 'customer' "
+			    "ORDER BY arrived DESC, id DESC LIMIT 1"
+						    : ENTRY_COLS
+			    "AND kind IN ('customer', 'auto-reply', 'bounce') "
+			    "ORDER BY arrived DESC, id DESC LIMIT 1",
+		    "i", (int64_t)ticket);
+}
+
+static int att_row(sqlite3_stmt *stmt, const struct visit *v,
+		   const char **error_r)
+{
+	struct ticket_store_att a = {
+		.name = col_text(stmt, 0),
+		.content_type = col_text(stmt, 1),
+		.size = sqlite3_column_int64(stmt, 2),
+		.path = col_text(stmt, 3),
+		.content_id = col_text(stmt, 4),
+	};
+
+	return v->fn.att(v->ctx, &a, error_r);
+}
+
+int ticket_store_each_attachment(struct ticket_store *st, int64_t message,
+				 ticket_store_att_fn *fn, void *ctx,
+				 const char **error_r)
+{
+	struct visit v = {.fn.att = fn, .ctx = ctx};
+
+	return each(st, att_row, &v, error_r,
+		    "SELECT name, content_type, size, path, content_id "
+		    "FROM attachments WHERE message = ? ORDER BY id",
+		    "i", message) < 0
+		       ? -1
+		       : 0;
+}
+
+/* The oldest unclaimed event, claimed: 1 (*event_r), 0 none, -1. */
+static int claim(struct ticket_store *st, const char *consumer,
+		 int64_t *event_r, const char **error_r)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(
+		    st->db,
+		    "UPDATE events SET claimed = strftime('%s','now'), "
+		    "claimed_by = ? WHERE id = (SELECT min(id) FROM events "
+		    "WHERE claimed IS NULL) RETURNING id",
+		    -1, &stmt, NULL) != SQLITE_OK)
+		return sql_fail(st, error_r);
+	sqlite3_bind_text(stmt, 1, consumer, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*event_r = sqlite3_column_int64(stmt, 0);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, error_r);
+	return *event_r != 0;
+}
+
+static int event_row(sqlite3_stmt *stmt, const struct visit *v,
+		     const char **error_r)
+{
+	struct ticket_store_event ev = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.type = col_text(stmt, 1),
+		.ticket = (uint64_t)sqlite3_column_int64(stmt, 2),
+		.auto_answer = sqlite3_column_int(stmt, 3),
+		.message_id = col_text(stmt, 4),
+		.kind = col_text(stmt, 5),
+		.from_addr = col_text(stmt, 6),
+		.subject = col_text(stmt, 7),
+		.created = (time_t)sqlite3_column_int64(stmt, 8),
+	};
+
+	return v->fn.event(v->ctx, &ev, error_r);
+}
+
+int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
+			     ticket_store_event_fn *fn, void *ctx,
+			     const char **error_r)
+{
+	struct visit v = {.fn.event = fn, .ctx = ctx};
+	int64_t event = 0;
+	int r;
+
+	if (ticket_store_begin(st, error_r) < 0)
+		return -1;
+	r = claim(st, consumer, &event, error_r);
+	if (r > 0)
+		r = each(st, event_row, &v, error_r,
+			 "SELECT e.id, e.type, e.ticket, e.auto_answer, "
+			 "m.message_id, m.kind, m.from_addr, m.subject, "
+			 "e.created FROM events e JOIN messages m ON "
+			 "m.id = e.message WHERE e.id = ?",
+			 "i", event);
+	if (r == 0 && event != 0) /* claimed, but its message is gone */
+		r = sql_fail(st, error_r);
+	if (r <= 0 || ticket_store_commit(st, error_r) < 0) {
+		ticket_store_rollback(st);
+		return r == 0 ? 0 : -1;
+	}
+	return 1;
 }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <sqlite3.h>
+#include "ticket/ticket_status.h"
 
 struct ticket_store;
 struct ticket_strv;
@@ -46,10 +46,12 @@ struct ticket_store_att {
 };
 
 /* ticket_store_open - open (create=1: create if missing) the database
- * at path in WAL mode with the busy timeout.  0, or -1 with error_r;
- * ticket_store_temp_failure tells whether retrying may help. */
-int ticket_store_open(const char *path, int busy_timeout, int create,
-		      struct ticket_store **st_r, const char **error_r);
+ * at path with the busy timeout.  TICKET_OK; TICKET_ERR_TEMP when
+ * retrying may help (busy, cannot open, disk full), else
+ * TICKET_ERR_QUEUE (a newer schema, no index), with error_r. */
+enum ticket_status ticket_store_open(const char *path, int busy_timeout,
+				     int create, struct ticket_store **st_r,
+				     const char **error_r);
 
 /* ticket_store_close - close and NULL */
 void ticket_store_close(struct ticket_store **st);
@@ -57,17 +59,6 @@ void ticket_store_close(struct ticket_store **st);
 /* ticket_store_temp_failure - 1 when the last failure was transient
  * (busy, locked, disk full, I/O error, out of memory) */
 int ticket_store_temp_failure(const struct ticket_store *st);
-
-/* ticket_store_sql_fail - for a query run on ticket_store_db() that
- * failed: record whether the handle's error is transient (as above),
- * set error_r to "tickets.db: why", return -1 */
-int ticket_store_sql_fail(struct ticket_store *st, const char **error_r);
-
-/* ticket_store_open_failed_temp - the same for a failed open */
-int ticket_store_open_failed_temp(void);
-
-/* ticket_store_db - the SQLite handle (read-only queries, JSON) */
-sqlite3 *ticket_store_db(struct ticket_store *st);
 
 /* ticket_store_begin - BEGIN IMMEDIATE (waits up to the busy timeout) */
 int ticket_store_begin(struct ticket_store *st, const char **error_r);
@@ -125,8 +116,132 @@ int ticket_store_add_event(struct ticket_store *st, const char *type,
 			   uint64_t ticket, int64_t message, time_t now,
 			   int auto_answer, const char **error_r);
 
-/* ticket_store_exec - run SQL without results (schema, reindex) */
-int ticket_store_exec(struct ticket_store *st, const char *sql,
-		      const char **error_r);
+/* --- reading (show, list, reply): each row to a callback ------------
+ * The row's strings live until the callback returns.  A callback that
+ * returns -1 (with error_r) stops the walk, which then returns -1. */
+
+/* A ticket row. */
+struct ticket_store_ticket {
+	uint64_t id;
+	const char *status;
+	const char *subject;
+	const char *requester;
+	time_t created;
+	time_t updated;
+	const char *flags; /* words separated by blanks */
+	int64_t messages;  /* how many messages are filed on it */
+};
+
+/* A message as a thread entry. */
+struct ticket_store_entry {
+	int64_t id;
+	const char *message_id; /* no <>, or NULL */
+	const char *from_addr;	/* or NULL */
+	const char *reply_to;	/* or NULL */
+	time_t date;
+	const char *subject;
+	const char *kind;
+	const char *flags;
+	const char *text;
+	const char *html; /* or NULL */
+};
+
+/* An event for `ticketq next`, with its message. */
+struct ticket_store_event {
+	int64_t id;
+	const char *type;
+	uint64_t ticket;
+	int auto_answer;
+	const char *message_id; /* or NULL */
+	const char *kind;
+	const char *from_addr; /* or NULL */
+	const char *subject;
+	time_t created;
+};
+
+typedef int ticket_store_ticket_fn(void *ctx,
+				   const struct ticket_store_ticket *t,
+				   const char **error_r);
+typedef int ticket_store_entry_fn(void *ctx, const struct ticket_store_entry *e,
+				  const char **error_r);
+typedef int ticket_store_att_fn(void *ctx, const struct ticket_store_att *a,
+				const char **error_r);
+typedef int ticket_store_text_fn(void *ctx, const char *text,
+				 const char **error_r);
+typedef int ticket_store_event_fn(void *ctx,
+				  const struct ticket_store_event *ev,
+				  const char **error_r);
+
+/* ticket_store_get_ticket - ticket id to fn: 1 found, 0 none, -1 */
+int ticket_store_get_ticket(struct ticket_store *st, uint64_t id,
+			    ticket_store_ticket_fn *fn, void *ctx,
+			    const char **error_r);
+
+/* ticket_store_each_ticket - every ticket (status NULL) or those with
+ * status, most recently updated first.  0, or -1. */
+int ticket_store_each_ticket(struct ticket_store *st, const char *status,
+			     ticket_store_ticket_fn *fn, void *ctx,
+			     const char **error_r);
+
+/* ticket_store_each_participant - the ticket's addresses, in the order
+ * they were added.  0, or -1. */
+int ticket_store_each_participant(struct ticket_store *st, uint64_t ticket,
+				  ticket_store_text_fn *fn, void *ctx,
+				  const char **error_r);
+
+/* ticket_store_each_message - the ticket's thread, oldest first (by
+ * arrival).  0, or -1. */
+int ticket_store_each_message(struct ticket_store *st, uint64_t ticket,
+			      ticket_store_entry_fn *fn, void *ctx,
+			      const char **error_r);
+
+/* ticket_store_each_attachment - a message's attachments, in order
+ * (a->message, a->is_inline not set).  0, or -1. */
+int ticket_store_each_attachment(struct ticket_store *st, int64_t message,
+				 ticket_store_att_fn *fn, void *ctx,
+				 const char **error_r);
+
+/* ticket_store_each_reference - Message-IDs of the ticket's messages
+ * (not our notes), oldest first: the References of a reply.  0, -1. */
+int ticket_store_each_reference(struct ticket_store *st, uint64_t ticket,
+				ticket_store_text_fn *fn, void *ctx,
+				const char **error_r);
+
+/* Which message ticket_store_newest_message looks for. */
+enum ticket_store_newest {
+	TICKET_NEWEST_CUSTOMER, /* the last a customer wrote */
+	TICKET_NEWEST_INBOUND,	/* the last that came in: customer,
+				 * auto-reply or bounce */
+};
+
+/* ticket_store_newest_message - that message to fn: 1 found, 0 none,
+ * -1 */
+int ticket_store_newest_message(struct ticket_store *st, uint64_t ticket,
+				enum ticket_store_newest which,
+				ticket_store_entry_fn *fn, void *ctx,
+				const char **error_r);
+
+/* ticket_store_claim_event - in one transaction, claim the oldest
+ * unclaimed event for consumer and pass it to fn; when fn or the read
+ * fails the claim is rolled back (two consumers never get the same
+ * event, one that cannot be read stays unclaimed).  1 claimed, 0 none
+ * pending, -1. */
+int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
+			     ticket_store_event_fn *fn, void *ctx,
+			     const char **error_r);
+
+/* ticket_store_unsynced - no fsync at all (a private index being
+ * rebuilt, synced once as a whole before it is put in place) */
+int ticket_store_unsynced(struct ticket_store *st, const char **error_r);
+
+/* ticket_store_carry_claims - events claimed in the index at old_db
+ * (same message, same type) are claimed here too.  0, or -1. */
+int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
+			      const char **error_r);
+
+/* ticket_store_claim_all - mark every unclaimed event claimed by
+ * consumer.  0, or -1. */
+int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
+			   const char **error_r);
 
 #endif

@@ -1,0 +1,203 @@
+/* test_ticket_reply.c - subjects, and the send-then-commit flow of
+ * replies and status notes */
+#include "oauthmail-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "testlib.h"
+#include "ticket/ticket_deliver.h"
+#include "ticket/ticket_json.h"
+#include "ticket/ticket_queue.h"
+#include "ticket/ticket_reply.h"
+#include "ticket_testutil.h"
+
+static const struct {
+	const char *subject, *want;
+} subjects[] = {
+	{"Printer jams", "Re: [#111111] Printer jams"},
+	{"Re: AW: Fwd: Printer jams", "Re: [#111111] Printer jams"},
+	{"RE[2]: Printer", "Re: [#111111] Printer"},
+	{"Re: [#111111] Printer", "Re: [#111111] Printer"},
+	{"[#222222] other", "Re: [#111111] [#222222] other"},
+	{"Reply needed", "Re: [#111111] Reply needed"},
+	{"", "Re: [#111111] "},
+};
+
+static void test_subjects(const struct ticket_config *cfg)
+{
+	char *got;
+	size_t i;
+
+	for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+		got = ticket_reply_subject(cfg, 111111, subjects[i].subject);
+		check_str(subjects[i].subject, got, subjects[i].want);
+		free(got);
+	}
+}
+
+static const char *status_of(struct ticket_queue *q, uint64_t t, char *buf,
+			     size_t size)
+{
+	const char *error = NULL;
+	cJSON *obj = NULL;
+
+	buf[0] = '\0';
+	if (ticket_json_ticket(q->store, t, 0, &obj, &error) == 1)
+		snprintf(buf, size, "%s %g",
+			 cJSON_GetObjectItem(obj, "status")->valuestring,
+			 cJSON_GetObjectItem(obj, "messages")->valuedouble);
+	cJSON_Delete(obj);
+	return buf;
+}
+
+static struct ticket_queue *open_queue(char *dir, const char *extra)
+{
+	struct ticket_queue *q;
+	const char *error = NULL;
+
+	if (mkdtemp(dir) == NULL || (q = testutil_queue(dir, extra)) == NULL)
+		return NULL;
+	if (ticket_queue_lock(q, TICKET_LOCK_SHARED, &error) != TICKET_OK ||
+	    ticket_queue_store(q, &error) != TICKET_OK) {
+		printf("open: %s\n", error);
+		ticket_queue_close(&q);
+	}
+	return q;
+}
+
+static void test_send(void)
+{
+	char dir[] = "/tmp/test_ticket_reply.XXXXXX", st[64];
+	struct ticket_queue *q = open_queue(
+		dir, "sendmail = /bin/dd of=/dev/null status=none\n");
+	struct ticket_reply_result res;
+	const char *error = NULL;
+	uint64_t t;
+
+	if (q == NULL) {
+		check_true("queue", 0);
+		return;
+	}
+	t = testutil_deliver(
+		q, "From: alice@customer.test\nSubject: Printer jams\n"
+		   "Message-ID: <a1@customer.test>\n\nIt jams.\n");
+	check_true("a ticket", t != 0);
+	check_int("send", ticket_reply_send(q, t, "Try this.", 0, &res, &error),
+		  TICKET_OK);
+	check_int("sent", res.outcome, TICKET_REPLY_DONE);
+	check_true("our Message-ID",
+		   res.message_id && strncmp(res.message_id, "tq.", 3) == 0);
+	check_str("to the customer", res.to, "alice@customer.test");
+	check_str("recorded", res.warning, NULL);
+	ticket_reply_result_free(&res);
+	check_str("answered, on the ticket", status_of(q, t, st, sizeof(st)),
+		  "answered 2");
+	check_int("tmp/ empty", testutil_count(dir, "tmp"), 0);
+	check_int("no ticket",
+		  ticket_reply_send(q, 999999, "x", 0, &res, &error),
+		  TICKET_OK);
+	check_int("no ticket: said", res.outcome, TICKET_REPLY_NO_TICKET);
+	ticket_reply_result_free(&res);
+	/* a robot writes last: --auto refuses */
+	testutil_deliver(q, "From: alice@customer.test\nSubject: Auto: away\n"
+			    "Auto-Submitted: auto-replied\nIn-Reply-To: "
+			    "<a1@customer.test>\n"
+			    "Message-ID: <o1@customer.test>\n\nAway.\n");
+	check_int("auto", ticket_reply_send(q, t, "x", 1, &res, &error),
+		  TICKET_OK);
+	check_int("auto: refused", res.outcome, TICKET_REPLY_REFUSED);
+	check_str("auto: what came last", res.last_kind, "auto-reply");
+	ticket_reply_result_free(&res);
+	/* status notes */
+	check_int(
+		"close",
+		ticket_reply_set_status(q, t, "close", "tester", &res, &error),
+		TICKET_OK);
+	check_int("closed", res.outcome, TICKET_REPLY_DONE);
+	check_str("closed, the note on it", status_of(q, t, st, sizeof(st)),
+		  "closed 4");
+	ticket_reply_result_free(&res);
+	check_int(
+		"close again",
+		ticket_reply_set_status(q, t, "close", "tester", &res, &error),
+		TICKET_OK);
+	check_int("already closed", res.outcome, TICKET_REPLY_UNCHANGED);
+	ticket_reply_result_free(&res);
+	check_int(
+		"reopen",
+		ticket_reply_set_status(q, t, "reopen", "tester", &res, &error),
+		TICKET_OK);
+	check_str("open again", status_of(q, t, st, sizeof(st)), "open 5");
+	ticket_reply_result_free(&res);
+	ticket_queue_close(&q);
+	testutil_rm_tree(dir);
+}
+
+/* sendmail fails: nothing sent, nothing recorded, try again. */
+static void test_send_fails(void)
+{
+	char dir[] = "/tmp/test_ticket_reply.XXXXXX", st[64];
+	struct ticket_queue *q = open_queue(dir, "sendmail = /bin/false\n");
+	struct ticket_reply_result res;
+	const char *error = NULL;
+	sqlite3 *other = NULL;
+	char path[4200];
+	uint64_t t;
+	int before;
+
+	if (q == NULL) {
+		check_true("queue", 0);
+		return;
+	}
+	t = testutil_deliver(q, "From: bob@customer.test\nSubject: Help\n"
+				"Message-ID: <b1@customer.test>\n\nHelp.\n");
+	before = testutil_count(dir, "new");
+	check_int("sendmail fails: transient",
+		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  TICKET_ERR_TEMP);
+	check_str("says so", error, "reply not sent; nothing recorded");
+	check_int("nothing in tmp/", testutil_count(dir, "tmp"), 0);
+	check_int("nothing in new/", testutil_count(dir, "new"), before);
+	check_str("nothing on the ticket", status_of(q, t, st, sizeof(st)),
+		  "open 1");
+	ticket_reply_result_free(&res);
+	snprintf(path, sizeof(path), "%s/%s", dir, TICKET_DB_NAME);
+	sqlite3_open(path, &other);
+	sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
+	check_int("busy index: transient",
+		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  TICKET_ERR_TEMP);
+	ticket_reply_result_free(&res);
+	check_int(
+		"busy index: close transient",
+		ticket_reply_set_status(q, t, "close", "tester", &res, &error),
+		TICKET_ERR_TEMP);
+	ticket_reply_result_free(&res);
+	sqlite3_exec(other, "ROLLBACK; DROP TABLE messages", NULL, NULL, NULL);
+	check_int("broken index: needs an admin",
+		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  TICKET_ERR_QUEUE);
+	ticket_reply_result_free(&res);
+	sqlite3_close(other);
+	ticket_queue_close(&q);
+	testutil_rm_tree(dir);
+}
+
+int main(void)
+{
+	struct ticket_config *cfg = testutil_config("/q");
+
+	if (cfg == NULL)
+		return 1;
+	test_subjects(cfg);
+	ticket_config_free(&cfg);
+	test_send();
+	test_send_fails();
+	g_mime_shutdown();
+	return test_done("test_ticket_reply");
+}
