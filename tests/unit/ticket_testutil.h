@@ -46,8 +46,8 @@ static inline struct ticket_config *testutil_config(const char *dir)
 }
 
 /* testutil_queue - a fresh queue in dir (made by mkdtemp) with the
- * fixed key and extra config lines ("" for none), opened; NULL after
- * saying why */
+ * fixed key, busy_timeout 1 s (the busy-index tests wait it out) and
+ * extra config lines ("" for none), opened; NULL after saying why */
 static inline struct ticket_queue *testutil_queue(const char *dir,
 						  const char *extra)
 {
@@ -68,7 +68,8 @@ static inline struct ticket_queue *testutil_queue(const char *dir,
 	fprintf(f,
 		"address = help@tickets.test\n"
 		"hmac_key = 000102030405060708090a0b0c0d0e0f1011121314151617"
-		"18191a1b1c1d1e1f\n%s",
+		"18191a1b1c1d1e1f\n"
+		"busy_timeout = 1\n%s",
 		extra);
 	fclose(f);
 	chmod(path, 0640);
