@@ -63,7 +63,8 @@ static const struct cli_program program = {
 	footer,
 };
 
-/* The library's outcome classes are the exit codes (DESIGN.md). */
+/* The library's outcome classes are the exit codes (docs/internals.md,
+ * "Exit codes"). */
 #define SAME(a, b) ((int)(a) == (int)(b))
 _Static_assert(SAME(OM_OK, CLI_EXIT_OK) && SAME(OM_ERR_USAGE, CLI_EXIT_USAGE) &&
 		       SAME(OM_ERR_CONFIG, CLI_EXIT_CONFIG) &&

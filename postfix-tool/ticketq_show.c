@@ -1,8 +1,9 @@
 /*
  * ticketq_show.c - `ticketq list`, `show` and `next`: reading the queue.
  *
- * --json prints DESIGN.md's stable shape (common/ticket/ticket_json.c); the
- * text form is for people at a terminal.  Mail text is outside input:
+ * --json prints the stable shape of docs/internals.md (built by
+ * common/ticket/ticket_json.c); the text form is for people at a
+ * terminal.  Mail text is outside input:
  * control bytes other than newline and tab are shown as '?', so a
  * message cannot drive the terminal.
  */

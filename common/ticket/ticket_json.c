@@ -1,7 +1,8 @@
 /*
  * ticket_json.c - the JSON that help-desk front ends read.
  *
- * The shape is DESIGN.md's and is stable: a ticket is
+ * The shape is stable (docs/internals.md, "The JSON of ticketq"): a
+ * ticket is
  *   {"id", "status", "subject", "requester", "participants", "created",
  *    "updated", "messages", "flags"}
  * plus "thread" in `show`: entries {"message_id", "from", "date",

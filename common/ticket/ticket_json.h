@@ -13,8 +13,8 @@ struct ticket_store;
 /* ticket_json_time - "2026-11-16T08:12:44Z" into buf (>= 21 bytes) */
 void ticket_json_time(time_t t, char *buf, size_t size);
 
-/* ticket_json_ticket - one ticket (DESIGN.md shape), with its thread
- * (oldest first, attachments) when with_thread.  1 found (*obj_r set),
+/* ticket_json_ticket - one ticket (the stable shape, docs/internals.md),
+ * with its thread (oldest first, attachments) when with_thread.  1 found (*obj_r set),
  * 0 no such ticket, -1 error. */
 int ticket_json_ticket(struct ticket_store *st, uint64_t id, int with_thread,
 		       cJSON **obj_r, const char **error_r);
