@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -216,6 +217,19 @@ static void digests_done(struct copy_state *cs, struct ticket_spool *sp)
 	cs->body = NULL;
 }
 
+/* Stamp the file with the time to the nanosecond: the kernel's file
+ * times are coarse (a few ms), and back-to-back deliveries would tie,
+ * while reindex replays the Maildir in file-time order (a reply replayed
+ * before the message it answers would open a ticket of its own).  A
+ * failure leaves the kernel's time: no worse than without. */
+static void stamp_mtime(int fd)
+{
+	struct timespec t[2] = {{0, UTIME_OMIT}, {0, 0}};
+
+	if (clock_gettime(CLOCK_REALTIME, &t[1]) == 0)
+		(void)futimens(fd, t);
+}
+
 int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
 			   uint64_t max, struct ticket_spool *sp,
 			   const char **error_r)
@@ -247,6 +261,7 @@ int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
 		sp->tmp_path[0] = '\0';
 		return 0;
 	}
+	stamp_mtime(fd);
 	if (fsync(fd) < 0)
 		return receive_fail(fd, sp, "fsync", error_r);
 	if (close(fd) < 0)
@@ -297,8 +312,11 @@ int ticket_maildir_store(const char *dir, const char *name, const void *data,
 	fd = open_tmp(dir, sp.tmp_path, sizeof(sp.tmp_path));
 	if (fd < 0)
 		return receive_fail(-1, &sp, "create", error_r);
-	if (fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (fdio_write_all(fd, data, len) < 0)
 		return receive_fail(fd, &sp, "write", error_r);
+	stamp_mtime(fd);
+	if (fsync(fd) < 0)
+		return receive_fail(fd, &sp, "fsync", error_r);
 	if (close(fd) < 0)
 		return receive_fail(-1, &sp, "close", error_r);
 	if (ticket_maildir_commit(dir, &sp, name, existed_r, error_r) < 0) {

@@ -193,6 +193,8 @@ enum ticket_status ticket_reindex(struct ticket_queue *q, int missing,
 
 	memset(t, 0, sizeof(*t));
 	r = missing ? replay(q, t, error_r) : rebuild(q, t, error_r);
+	/* the queue stays usable: attachments go to files/ again */
+	ticket_queue_path(q, "files", q->files_root, sizeof(q->files_root));
 	ticket_maildir_clean_tmp(q->cfg->dir, TMP_AGE);
 	return r < 0 ? TICKET_ERR_QUEUE : TICKET_OK;
 }
