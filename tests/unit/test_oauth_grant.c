@@ -1,4 +1,4 @@
-/* test_oauth.c - token answers, provider errors turned into messages,
+/* test_oauth_grant.c - token answers, provider errors turned into messages,
  * redirect parsing, and the token file format */
 #include "oauthmail-config.h"
 
@@ -236,5 +236,5 @@ int main(void)
 	test_errors();
 	test_redirect();
 	test_token_file();
-	return test_done("test_oauth");
+	return test_done("test_oauth_grant");
 }
