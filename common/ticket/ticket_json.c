@@ -195,8 +195,10 @@ int ticket_json_ticket(struct ticket_store *st, uint64_t id, int with_thread,
 	struct fill f = {st, NULL};
 	int r = ticket_store_get_ticket(st, id, one_row, &o, error_r);
 
-	if (r <= 0)
+	if (r <= 0) {
+		cJSON_Delete(o.obj); /* a step error after the row was built */
 		return r;
+	}
 	if (with_thread) {
 		f.arr = cJSON_AddArrayToObject(o.obj, "thread");
 		if (ticket_store_each_message(st, id, thread_row, &f, error_r) <

@@ -20,8 +20,10 @@
  *
  * Failure modes: a message that cannot be indexed is logged and
  * counted, the others go on; a Maildir that cannot be listed or an
- * index that cannot be built or swapped in fails the whole run, and a
- * full rebuild then leaves the old index and files/ in place.
+ * index that cannot be built fails the whole run, and a full rebuild
+ * then leaves the old index and files/ in place.  The swap itself is two
+ * renames (files/, then tickets.db): should the second fail, files/ is
+ * already the rebuilt one and the old index stays; run reindex again.
  */
 #include "oauthmail-config.h"
 
