@@ -10,8 +10,8 @@
 
 #include "cli.h"
 #include "cli_main.h"
-#include "token/oauthmail_conf.h"
 #include "lib/log.h"
+#include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
 
 const struct account_config *cli_account(struct cli *cli, const char *name)

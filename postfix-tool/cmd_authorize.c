@@ -20,14 +20,14 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
-#include "token/http.h"
 #include "lib/log.h"
 #include "lib/number.h"
-#include "token/oauth_signin.h"
-#include "token/oauth_redirect.h"
 #include "lib/strbuf.h"
+#include "token/http.h"
+#include "token/oauth_redirect.h"
+#include "token/oauth_signin.h"
+#include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
 
 #define AUTHORIZE_USAGE                                                     \

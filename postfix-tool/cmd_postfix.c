@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "token/oauthmail_conf.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
+#include "token/oauthmail_conf.h"
 #include "mail/mail_sasl.h"
 #include "postconf.h"
 #include "lib/safefile.h"

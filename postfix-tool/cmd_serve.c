@@ -36,12 +36,12 @@
 
 #include "token/broker_proto_server.h"
 #include "cli.h"
-#include "token/oauthmail_conf.h"
 #include "lib/errorf.h"
 #include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/number.h"
 #include "lib/strbuf.h"
+#include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
 
 #define SERVE_USAGE                                                         \

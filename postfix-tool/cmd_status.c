@@ -20,13 +20,13 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/number.h"
-#include "token/provider.h"
 #include "lib/strbuf.h"
+#include "token/oauthmail_conf.h"
+#include "token/provider.h"
 #include "token/token_cache.h"
 #include "token/token_store.h"
 

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "token/oauthmail_conf.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
+#include "token/oauthmail_conf.h"
 #include "mail/mail_sasl.h"
 #include "mail_session.h"
 #include "token/token_cache.h"

@@ -15,8 +15,8 @@
 
 #include "cli_main.h"
 #include "commands.h"
-#include "token/oauthmail_conf.h"
 #include "lib/log.h"
+#include "token/oauthmail_conf.h"
 
 static const struct cli_command commands[] = {
 	{"authorize", CLI_FN(cmd_authorize),

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/bearer_msg.h"
 #include "lib/log.h"
 #include "lib/number.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
 #include "xoauth2.h"
 
 #define RESPONSE_MAX (BEARER_TOKEN_MAX + 2048)

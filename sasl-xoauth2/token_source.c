@@ -23,13 +23,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "token/bearer_msg.h"
-#include "token/broker_client.h"
-#include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
+#include "token/broker_client.h"
+#include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
 #include "token_source.h"
 

@@ -17,17 +17,10 @@
 #include <sys/file.h>
 #include <time.h>
 
+#include "lib/fdio.h"
 #include "lib/lockfile.h"
 
 #define RETRY_MS 10
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void pause_ms(long ms)
 {
@@ -39,13 +32,13 @@ static void pause_ms(long ms)
 
 int lockfile_wait(int fd, int how, long timeout_ms)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = fdio_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	long long left;
 
 	while (flock(fd, how | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		left = deadline - now_ms();
+		left = deadline - fdio_now_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

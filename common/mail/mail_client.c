@@ -22,9 +22,9 @@
 #include "lib/crypto.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
+#include "lib/strbuf.h"
 #include "mail/mail_client.h"
 #include "mail/mail_sasl.h"
-#include "lib/strbuf.h"
 #include "mail/tls_conn.h"
 
 #define CAPS_MAX 8192

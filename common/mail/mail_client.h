@@ -3,8 +3,8 @@
 #ifndef OAUTHMAIL_MAIL_CLIENT_H
 #define OAUTHMAIL_MAIL_CLIENT_H
 
-#include "token/oauthmail_conf.h"
 #include "lib/strbuf.h"
+#include "token/oauthmail_conf.h"
 
 struct mail_sasl;
 struct tls_conn;

@@ -21,8 +21,8 @@
 
 #include "lib/errorf.h"
 #include "lib/log.h"
-#include "mail/mail_sasl.h"
 #include "lib/strbuf.h"
+#include "mail/mail_sasl.h"
 
 struct mail_sasl {
 	sasl_conn_t *conn;

@@ -17,11 +17,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "token/bearer_msg.h"
 #include "lib/errorf.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
 
 #define CHALLENGE_MAX 8192
 

@@ -20,12 +20,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "token/broker_client.h"
-#include "token/broker_proto.h"
 #include "lib/errorf.h"
 #include "lib/fdio.h"
 #include "lib/log.h"
 #include "lib/strbuf.h"
+#include "token/broker_client.h"
+#include "token/broker_proto.h"
 
 static int broker_connect(const char *path, const char **error_r)
 {

@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/bearer_msg.h"
-#include "token/broker_proto.h"
 #include "lib/errorf.h"
 #include "lib/log.h"
 #include "lib/number.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
+#include "token/broker_proto.h"
 
 static const struct {
 	enum om_status status;

@@ -19,11 +19,11 @@
 #include <curl/curl.h>
 
 #include "lib/errorf.h"
-#include "token/http.h"
 #include "lib/log.h"
 #include "lib/number.h"
-#include "token/provider.h"
 #include "lib/safefile.h"
+#include "token/http.h"
+#include "token/provider.h"
 
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CA_FILE_MAX (4 * 1024 * 1024)

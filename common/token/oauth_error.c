@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/oauthmail_conf.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/number.h"
 #include "token/oauth_error.h"
+#include "token/oauthmail_conf.h"
 
 struct error_entry {
 	long aadsts;	   /* 0: match by error name instead */

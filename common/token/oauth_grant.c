@@ -17,12 +17,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "token/oauthmail_conf.h"
 #include "lib/errorf.h"
-#include "token/http.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "token/http.h"
 #include "token/oauth_grant.h"
+#include "token/oauthmail_conf.h"
 
 #define TOKEN_FIELD_MAX (16 * 1024)
 #define SCOPE_MAX 2048

@@ -29,8 +29,8 @@
 #include "lib/errorf.h"
 #include "lib/log.h"
 #include "lib/number.h"
-#include "token/oauth_redirect.h"
 #include "lib/strbuf.h"
+#include "token/oauth_redirect.h"
 
 #define REQUEST_MAX 8192
 #define CONN_TIMEOUT_MS 10000

@@ -16,14 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "token/oauthmail_conf.h"
 #include "lib/conftable.h"
 #include "lib/errorf.h"
 #include "lib/ini.h"
 #include "lib/log.h"
-#include "token/provider.h"
 #include "lib/safefile.h"
 #include "lib/strbuf.h"
+#include "token/oauthmail_conf.h"
+#include "token/provider.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define SECRET_FILE_MAX 4096

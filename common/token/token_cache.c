@@ -36,15 +36,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
 #include "lib/errorf.h"
-#include "token/http.h"
 #include "lib/lockfile.h"
 #include "lib/log.h"
-#include "token/oauth_grant.h"
-#include "token/provider.h"
 #include "lib/safefile.h"
+#include "token/http.h"
+#include "token/oauth_grant.h"
+#include "token/oauthmail_conf.h"
+#include "token/provider.h"
 #include "token/token_cache.h"
 #include "token/token_store.h"
 

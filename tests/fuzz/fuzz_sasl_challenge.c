@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/bearer_msg.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

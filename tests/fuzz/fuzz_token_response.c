@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "token/oauthmail_conf.h"
 #include "token/oauth_grant.h"
+#include "token/oauthmail_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

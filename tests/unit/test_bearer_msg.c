@@ -7,8 +7,8 @@
 
 #include <openssl/evp.h>
 
-#include "token/bearer_msg.h"
 #include "lib/strbuf.h"
+#include "token/bearer_msg.h"
 #include "testlib.h"
 
 /* b64 - base64 of (data, len) in a static buffer (test helper only) */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/broker_proto_server.h"
 #include "lib/strbuf.h"
+#include "token/broker_proto_server.h"
 #include "testlib.h"
 
 static const struct {

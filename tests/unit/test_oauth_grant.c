@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token/oauthmail_conf.h"
 #include "lib/crypto.h"
 #include "token/oauth_grant.h"
 #include "token/oauth_redirect.h"
+#include "token/oauthmail_conf.h"
 #include "testlib.h"
 #include "token/token_store.h"
 
