@@ -321,6 +321,10 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	CURLcode rc;
 	int ret = -1;
 
+	if (url == NULL || method == NULL) {
+		*error_r = "no URL for this request (an endpoint is not set)";
+		return -1;
+	}
 	if (!provider_url_allowed(url)) {
 		*error_r = errorf("%s: refusing a non-https URL", url);
 		return -1;

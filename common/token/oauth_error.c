@@ -368,3 +368,18 @@ void oauth_error_garbled(const struct account_config *acct, const char *what,
 		"the current token while it is valid and retries",
 		acct->name, err->description);
 }
+
+void oauth_error_missing(const struct account_config *acct, const char *key,
+			 struct oauth_error *err)
+{
+	const char *name =
+		acct != NULL && acct->name != NULL ? acct->name : "?";
+
+	memset(err, 0, sizeof(*err));
+	err->status = OM_ERR_CONFIG;
+	err->retry_after = -1;
+	snprintf(err->message, sizeof(err->message),
+		 "account %s: %s is not set. Fix: set %s in [account %s] of "
+		 "oauthmail.conf (see oauthmail.conf(5))",
+		 name, key, key, name);
+}

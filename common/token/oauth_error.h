@@ -38,6 +38,12 @@ void oauth_error_transport(const struct account_config *acct, const char *what,
 void oauth_error_garbled(const struct account_config *acct, const char *what,
 			 struct oauth_error *err);
 
+/* oauth_error_missing - a flow was asked for without a key it needs
+ * (a CONFIG error naming the key; config_load refuses such accounts,
+ * so this only guards callers that built an account by hand) */
+void oauth_error_missing(const struct account_config *acct, const char *key,
+			 struct oauth_error *err);
+
 /* oauth_error_lookup - the table entry's meaning and fix for a code
  * (AADSTS number or, with code 0, an RFC 6749 error name); 0 when
  * known, -1 otherwise */

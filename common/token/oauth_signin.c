@@ -18,6 +18,7 @@
 
 #include "lib/errorf.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "lib/strbuf.h"
 #include "token/http.h"
 #include "token/oauth_signin.h"
@@ -25,6 +26,23 @@
 
 #define TOKEN_FIELD_MAX (16 * 1024)
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+
+/* missing_key - the first key a flow needs that acct lacks, or NULL
+ * (device: the device flow, else the authorization code flow) */
+static const char *missing_key(const struct account_config *acct, int device)
+{
+	if (device && acct->device_url == NULL)
+		return "device_url";
+	if (!device && acct->authorize_url == NULL)
+		return "authorize_url";
+	if (acct->token_url == NULL)
+		return "token_url";
+	if (acct->client_id == NULL)
+		return "client_id";
+	if (acct->scope == NULL)
+		return "scope";
+	return NULL;
+}
 
 enum om_status oauth_redeem_code(const struct account_config *acct,
 				 struct http_client *http, const char *code,
@@ -89,10 +107,9 @@ enum om_status oauth_device_start(const struct account_config *acct,
 	enum om_status ret;
 
 	memset(dev_r, 0, sizeof(*dev_r));
-	if (acct->device_url == NULL) {
-		oauth_error_transport(acct, "no device_url for this provider",
-				      err_r);
-		return err_r->status = OM_ERR_CONFIG;
+	if ((error = missing_key(acct, 1)) != NULL) {
+		oauth_error_missing(acct, error, err_r);
+		return err_r->status;
 	}
 	http_form_init(&form);
 	if (http_form_add(&form, "client_id", acct->client_id) < 0 ||
@@ -151,6 +168,11 @@ enum oauth_poll oauth_device_poll(const struct account_config *acct,
 	const char *error;
 	enum oauth_poll ret = OAUTH_POLL_DONE;
 
+	if ((error = missing_key(acct, 1)) != NULL ||
+	    (dev->device_code == NULL && (error = "device_code") != NULL)) {
+		oauth_error_missing(acct, error, err_r);
+		return OAUTH_POLL_FAILED;
+	}
 	http_form_init(&form);
 	http_response_init(&resp);
 	if (http_form_add(&form, "grant_type", DEVICE_GRANT) < 0 ||
@@ -197,10 +219,17 @@ int oauth_authorize_url(const struct account_config *acct,
 			const char *redirect_uri, const char *state,
 			const char *challenge, char **url_r)
 {
+	struct oauth_error err;
 	struct strbuf url;
+	const char *key;
 	int bad;
 
-	if (acct->authorize_url == NULL)
+	if ((key = missing_key(acct, 0)) != NULL) {
+		oauth_error_missing(acct, key, &err);
+		log_error("%s", err.message);
+		return -1;
+	}
+	if (redirect_uri == NULL || state == NULL || challenge == NULL)
 		return -1;
 	strbuf_init(&url, 16 * 1024);
 	bad = strbuf_append_str(&url, acct->authorize_url) < 0 ||

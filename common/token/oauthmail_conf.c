@@ -40,7 +40,7 @@
 #define PORT_WANTED ": expected a whole number from 1 to 65535"
 #define TLS_WANTED ": expected implicit or starttls"
 
-static conf_set_fn set_date, set_tls, set_provider, set_grant;
+static conf_set_fn set_date, set_tls, set_provider, set_grant, set_cloud;
 
 #define GKEY(k, set, field, bad) \
 	CONF_KEY(k, set, struct oauthmail_config, field, bad)
@@ -72,7 +72,14 @@ static const struct conf_key account_keys[] = {
 	     "provider: expected microsoft, google or custom"),
 	AKEY("grant", set_grant, grant,
 	     "grant: expected authorization_code or client_credentials"),
-	ATEXT("tenant", tenant),
+	AKEY("cloud", set_cloud, cloud,
+	     "cloud: expected global, usgov (GCC High), usgovdod (DoD) or "
+	     "china (21Vianet)"),
+	CONF_STRING_KEY("tenant", conf_set_string, struct account_config,
+			tenant, provider_tenant_valid,
+			"tenant: expected common, organizations, consumers, "
+			"the tenant ID (a GUID) or a domain such as "
+			"contoso.onmicrosoft.com (letters, digits, . - _)"),
 	ATEXT("client_id", client_id),
 	ATEXT("client_secret", client_secret),
 	APATH("client_secret_file", client_secret_file),
@@ -197,6 +204,13 @@ static int set_provider(const struct conf_key *key, void *field,
 {
 	(void)key;
 	return provider_parse(value, field);
+}
+
+/* set_cloud - global, usgov, usgovdod or china (enum ms_cloud) */
+static int set_cloud(const struct conf_key *key, void *field, const char *value)
+{
+	(void)key;
+	return provider_cloud_parse(value, field);
 }
 
 static int valid_account_name(const char *name)

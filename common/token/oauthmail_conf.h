@@ -11,6 +11,16 @@ enum provider_kind {
 	PROVIDER_CUSTOM,
 };
 
+/* Microsoft's clouds: each has its own sign-in host, Exchange resource,
+ * mail servers and Graph (provider.c holds the hosts) */
+enum ms_cloud {
+	CLOUD_UNSET, /* not set: global */
+	CLOUD_GLOBAL,
+	CLOUD_USGOV,	/* GCC High */
+	CLOUD_USGOVDOD, /* DoD */
+	CLOUD_CHINA,	/* operated by 21Vianet */
+};
+
 enum grant_kind {
 	GRANT_AUTHORIZATION_CODE, /* delegated: authorize, then refresh */
 	GRANT_CLIENT_CREDENTIALS, /* app-only: no refresh token */
@@ -33,6 +43,7 @@ struct account_config {
 	unsigned int line; /* where its section starts */
 	enum provider_kind provider;
 	enum grant_kind grant;
+	enum ms_cloud cloud;
 	char *tenant;
 	char *client_id;
 	char *client_secret; /* loaded from client_secret_file too; NULL = public client */

@@ -19,15 +19,86 @@
 #include "lib/errorf.h"
 #include "token/provider.h"
 
-#define MS_AUTHORITY "https://login.microsoftonline.com"
 #define MS_DELEGATED_SCOPE                                                 \
-	"offline_access https://outlook.office.com/IMAP.AccessAsUser.All " \
-	"https://outlook.office.com/POP.AccessAsUser.All "                 \
-	"https://outlook.office.com/SMTP.Send"
-#define MS_APP_SCOPE "https://outlook.office365.com/.default"
+	"offline_access %s/IMAP.AccessAsUser.All %s/POP.AccessAsUser.All " \
+	"%s/SMTP.Send"
+#define SCOPE_MAX 512
 #define GOOGLE_AUTHORIZE "https://accounts.google.com/o/oauth2/v2/auth"
 #define GOOGLE_TOKEN "https://oauth2.googleapis.com/token"
 #define GOOGLE_DEVICE "https://oauth2.googleapis.com/device/code"
+
+/* What each Microsoft cloud puts where.  Sources: Microsoft's national
+ * cloud pages (Entra authentication endpoints, Exchange Online and
+ * Graph national cloud deployments); the Exchange resource of the
+ * delegated scopes is outlook.office.com worldwide and the cloud's
+ * Exchange host elsewhere. */
+static const struct cloud_hosts {
+	const char *name;
+	const char *authority;	  /* sign-in base */
+	const char *resource;	  /* of the delegated Exchange scopes */
+	const char *app_resource; /* of the app-only .default scope */
+	const char *mail_host;	  /* IMAP and POP3 */
+	const char *smtp_host;
+	const char *graph_url;
+} clouds[] = {
+	[CLOUD_GLOBAL] = {"global", "https://login.microsoftonline.com",
+			  "https://outlook.office.com",
+			  "https://outlook.office365.com",
+			  "outlook.office365.com", "smtp.office365.com",
+			  "https://graph.microsoft.com"},
+	[CLOUD_USGOV] = {"usgov", "https://login.microsoftonline.us",
+			 "https://outlook.office365.us",
+			 "https://outlook.office365.us", "outlook.office365.us",
+			 "smtp.office365.us", "https://graph.microsoft.us"},
+	[CLOUD_USGOVDOD] = {"usgovdod", "https://login.microsoftonline.us",
+			    "https://outlook-dod.office365.us",
+			    "https://outlook-dod.office365.us",
+			    "outlook-dod.office365.us",
+			    "outlook-dod.office365.us",
+			    "https://dod-graph.microsoft.us"},
+	[CLOUD_CHINA] = {"china", "https://login.partner.microsoftonline.cn",
+			 "https://partner.outlook.cn",
+			 "https://partner.outlook.cn", "partner.outlook.cn",
+			 "smtp.partner.outlook.cn",
+			 "https://microsoftgraph.chinacloudapi.cn"},
+};
+
+#define CLOUD_COUNT (sizeof(clouds) / sizeof(clouds[0]))
+
+/* national_logins - sign-in hosts that mean a national cloud */
+static const char *const national_logins[] = {
+	"login.microsoftonline.us", "login.partner.microsoftonline.cn",
+	"login.chinacloudapi.cn"};
+
+const char *provider_cloud_name(enum ms_cloud cloud)
+{
+	if (cloud == CLOUD_UNSET || (size_t)cloud >= CLOUD_COUNT)
+		cloud = CLOUD_GLOBAL;
+	return clouds[cloud].name;
+}
+
+int provider_cloud_parse(const char *name, enum ms_cloud *cloud_r)
+{
+	size_t i;
+
+	for (i = CLOUD_GLOBAL; i < CLOUD_COUNT; i++)
+		if (strcmp(name, clouds[i].name) == 0) {
+			*cloud_r = (enum ms_cloud)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* provider_tenant_valid - common, organizations, consumers, a GUID or a
+ * domain: letters, digits, '.', '-', '_' (it goes into the URL path) */
+int provider_tenant_valid(const char *tenant)
+{
+	size_t n = strlen(tenant);
+
+	return n > 0 && n <= 253 && tenant[0] != '.' && tenant[0] != '-' &&
+	       strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
 
 const char *provider_name(enum provider_kind kind)
 {
@@ -138,14 +209,106 @@ static int is_common_tenant(const char *tenant)
 	       strcasecmp(tenant, "organizations") == 0;
 }
 
+/* authority_host - the host of an authority URL (curl_free it), or NULL */
+static char *authority_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		host = NULL;
+	curl_url_cleanup(u);
+	return host;
+}
+
+/* uses_cloud_defaults - 1 when a default that depends on the cloud
+ * would be filled in */
+static int uses_cloud_defaults(const struct account_config *a)
+{
+	return a->scope == NULL || a->imap.host == NULL ||
+	       a->pop3.host == NULL || a->smtp.host == NULL ||
+	       a->graph_url == NULL;
+}
+
+/* check_national_authority - an authority of a national cloud without
+ * `cloud` would pair its sign-in with worldwide scopes and servers */
+static int check_national_authority(const struct account_config *a,
+				    const char **error_r)
+{
+	char *host;
+	size_t i;
+	int found = 0;
+
+	if (a->cloud != CLOUD_UNSET || a->authority == NULL ||
+	    !uses_cloud_defaults(a) ||
+	    (host = authority_host(a->authority)) == NULL)
+		return 0;
+	for (i = 0; i < sizeof(national_logins) / sizeof(national_logins[0]);
+	     i++)
+		found |= strcasecmp(host, national_logins[i]) == 0;
+	curl_free(host);
+	if (!found)
+		return 0;
+	*error_r = errorf("authority %s is a national cloud's, but the scopes "
+			  "and mail servers would be worldwide; set cloud = "
+			  "%s instead (it sets authority, scopes, servers and "
+			  "graph_url together; see oauthmail.conf(5))",
+			  a->authority,
+			  strstr(a->authority, ".us") != NULL
+				  ? "usgov (GCC High) or cloud = usgovdod (DoD)"
+				  : "china");
+	return -1;
+}
+
+/* microsoft_endpoints - authorize, token and device URLs under
+ * authority/tenant */
+static int microsoft_endpoints(struct account_config *a)
+{
+	const char *base = a->authority;
+	char *tbase;
+	int ok;
+
+	tbase = xstrdup_fmt(
+		base, strlen(base) && base[strlen(base) - 1] == '/' ? "" : "/",
+		a->tenant);
+	if (tbase == NULL)
+		return -1;
+	ok = set_default_url(&a->authorize_url, tbase, "/oauth2/v2.0/authorize",
+			     "") == 0 &&
+	     set_default_url(&a->token_url, tbase, "/oauth2/v2.0/token", "") ==
+		     0 &&
+	     set_default_url(&a->device_url, tbase, "/oauth2/v2.0/devicecode",
+			     "") == 0;
+	free(tbase);
+	return ok ? 0 : -1;
+}
+
+/* microsoft_scope - the default scope of the account's cloud */
+static int microsoft_scope(struct account_config *a,
+			   const struct cloud_hosts *c)
+{
+	char scope[SCOPE_MAX];
+
+	if (a->grant == GRANT_CLIENT_CREDENTIALS)
+		snprintf(scope, sizeof(scope), "%s/.default", c->app_resource);
+	else
+		snprintf(scope, sizeof(scope), MS_DELEGATED_SCOPE, c->resource,
+			 c->resource, c->resource);
+	return set_default(&a->scope, scope);
+}
+
 static int microsoft_defaults(struct account_config *a, const char **error_r)
 {
-	const char *base;
-	char *tbase;
+	const struct cloud_hosts *c =
+		&clouds[a->cloud == CLOUD_UNSET ? CLOUD_GLOBAL : a->cloud];
 	int ok = 1;
 
+	if (check_national_authority(a, error_r) < 0)
+		return -1;
+	*error_r = "out of memory";
 	if (set_default(&a->tenant, "common") < 0 ||
-	    set_default(&a->authority, MS_AUTHORITY) < 0)
+	    set_default(&a->authority, c->authority) < 0)
 		return -1;
 	if (a->grant == GRANT_CLIENT_CREDENTIALS &&
 	    is_common_tenant(a->tenant)) {
@@ -155,30 +318,12 @@ static int microsoft_defaults(struct account_config *a, const char **error_r)
 				  a->tenant);
 		return -1;
 	}
-	base = a->authority;
-	tbase = xstrdup_fmt(
-		base, strlen(base) && base[strlen(base) - 1] == '/' ? "" : "/",
-		a->tenant);
-	if (tbase == NULL)
-		return -1;
-	if (set_default_url(&a->authorize_url, tbase, "/oauth2/v2.0/authorize",
-			    "") < 0 ||
-	    set_default_url(&a->token_url, tbase, "/oauth2/v2.0/token", "") <
-		    0 ||
-	    set_default_url(&a->device_url, tbase, "/oauth2/v2.0/devicecode",
-			    "") < 0)
+	if (microsoft_endpoints(a) < 0 || microsoft_scope(a, c) < 0 ||
+	    set_default(&a->graph_url, c->graph_url) < 0)
 		ok = 0;
-	free(tbase);
-	if (set_default(&a->scope, a->grant == GRANT_CLIENT_CREDENTIALS
-					   ? MS_APP_SCOPE
-					   : MS_DELEGATED_SCOPE) < 0 ||
-	    set_default(&a->graph_url, "https://graph.microsoft.com") < 0)
-		ok = 0;
-	set_server(&a->imap, "outlook.office365.com", 993, 143, TLS_IMPLICIT,
-		   &ok);
-	set_server(&a->pop3, "outlook.office365.com", 995, 110, TLS_IMPLICIT,
-		   &ok);
-	set_server(&a->smtp, "smtp.office365.com", 465, 587, TLS_STARTTLS, &ok);
+	set_server(&a->imap, c->mail_host, 993, 143, TLS_IMPLICIT, &ok);
+	set_server(&a->pop3, c->mail_host, 995, 110, TLS_IMPLICIT, &ok);
+	set_server(&a->smtp, c->smtp_host, 465, 587, TLS_STARTTLS, &ok);
 	return ok ? 0 : -1;
 }
 
@@ -208,10 +353,22 @@ static int custom_defaults(struct account_config *a, const char **error_r)
 {
 	int ok = 1;
 
-	if (a->token_url == NULL) {
-		*error_r = "provider = custom needs token_url";
+	if (a->token_url == NULL)
+		*error_r = "provider = custom needs token_url (the provider's "
+			   "token endpoint)";
+	else if (a->scope == NULL)
+		*error_r = "provider = custom needs scope (the scopes your "
+			   "provider's mail access needs, e.g. scope = "
+			   "offline_access mail)";
+	else if (a->grant == GRANT_AUTHORIZATION_CODE &&
+		 a->authorize_url == NULL && a->device_url == NULL)
+		*error_r = "provider = custom needs authorize_url (browser "
+			   "sign-in) or device_url (oauthmail authorize "
+			   "--device), or both";
+	else
+		*error_r = NULL;
+	if (*error_r != NULL)
 		return -1;
-	}
 	set_server(&a->imap, NULL, 993, 143, TLS_IMPLICIT, &ok);
 	set_server(&a->pop3, NULL, 995, 110, TLS_IMPLICIT, &ok);
 	set_server(&a->smtp, NULL, 465, 587, TLS_STARTTLS, &ok);
@@ -220,10 +377,11 @@ static int custom_defaults(struct account_config *a, const char **error_r)
 
 static int check_urls(const struct account_config *a, const char **error_r)
 {
-	const char *const urls[] = {a->authorize_url, a->token_url,
-				    a->device_url, a->graph_url, a->authority};
-	const char *const keys[] = {"authorize_url", "token_url", "device_url",
-				    "graph_url", "authority"};
+	/* authority first: the endpoints made from it are then right */
+	const char *const urls[] = {a->authority, a->authorize_url,
+				    a->token_url, a->device_url, a->graph_url};
+	const char *const keys[] = {"authority", "authorize_url", "token_url",
+				    "device_url", "graph_url"};
 	size_t i;
 
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
@@ -238,10 +396,31 @@ static int check_urls(const struct account_config *a, const char **error_r)
 	return 0;
 }
 
+/* splits_pop3_auth - Exchange Online's POP3 (any cloud) wants AUTH
+ * XOAUTH2 and the token on separate lines */
+static int splits_pop3_auth(const struct account_config *a)
+{
+	size_t i;
+
+	for (i = CLOUD_GLOBAL; a->pop3.host != NULL && i < CLOUD_COUNT; i++)
+		if (strcasecmp(a->pop3.host, clouds[i].mail_host) == 0)
+			return 1;
+	return 0;
+}
+
 int provider_apply_defaults(struct account_config *a, const char **error_r)
 {
 	int ret;
 
+	if (a->cloud != CLOUD_UNSET && a->provider != PROVIDER_MICROSOFT) {
+		*error_r =
+			errorf("cloud = %s is for provider = microsoft only; "
+			       "remove it (a %s provider's endpoints are set "
+			       "by authority or authorize_url/token_url)",
+			       provider_cloud_name(a->cloud),
+			       provider_name(a->provider));
+		return -1;
+	}
 	*error_r = "out of memory";
 	switch (a->provider) {
 	case PROVIDER_MICROSOFT:
@@ -257,9 +436,7 @@ int provider_apply_defaults(struct account_config *a, const char **error_r)
 	if (ret < 0)
 		return -1;
 	if (a->pop3_split_auth < 0)
-		a->pop3_split_auth =
-			a->pop3.host != NULL &&
-			strcasecmp(a->pop3.host, "outlook.office365.com") == 0;
+		a->pop3_split_auth = splits_pop3_auth(a);
 	if (a->redirect_uri == NULL &&
 	    (a->redirect_uri = strdup("http://localhost")) == NULL)
 		return -1;

@@ -15,6 +15,15 @@ const char *provider_name(enum provider_kind kind);
 /* provider_parse - the reverse; -1 when unknown */
 int provider_parse(const char *name, enum provider_kind *kind_r);
 
+/* provider_cloud_name - "global", "usgov", "usgovdod", "china" */
+const char *provider_cloud_name(enum ms_cloud cloud);
+/* provider_cloud_parse - the reverse; -1 when unknown */
+int provider_cloud_parse(const char *name, enum ms_cloud *cloud_r);
+
+/* provider_tenant_valid - common, organizations, consumers, a tenant ID
+ * or a domain (letters, digits, . - _); 0 otherwise */
+int provider_tenant_valid(const char *tenant);
+
 /* provider_refresh_token_days - how long an unused refresh token lives
  * (Microsoft 90 days, inactivity; Google testing apps 7 days); 0 =
  * unknown */

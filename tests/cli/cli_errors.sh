@@ -44,14 +44,34 @@ t_nogrep 'Trace ID|Correlation ID|EwB|0\.AY' "$T/all.err" "messages carry no tra
 # with the real token endpoint down for good, `status` still tells
 oauthmail status support >"$T/status"
 t_grep 'last error' "$T/status" "status shows the last error"
-# provider = custom with only a token_url: the flows that need another
-# endpoint say which key is missing (no crash)
+# provider = custom: every key a flow needs is checked when the config
+# loads (without scope, authorize --device and --paste used to segfault)
 mkdir -p "$T/cu" && chmod 700 "$T/cu"
-printf 'token_dir = %s\n[account cu]\nprovider = custom\ntoken_url = %s\nclient_id = x\n' \
-	"$T/cu" "$MOCK_URL/common/oauth2/v2.0/token" >"$T/cu.conf"
+cu_conf() {
+	printf 'token_dir = %s\n[account cu]\nprovider = custom\ntoken_url = %s\nclient_id = x\n%s\n' \
+		"$T/cu" "$MOCK_URL/common/oauth2/v2.0/token" "$1" >"$T/cu.conf"
+}
+cu_conf "authorize_url = $MOCK_URL/common/oauth2/v2.0/authorize
+device_url = $MOCK_URL/common/oauth2/v2.0/devicecode"
 for flow in --paste --device; do
 	oauthmail -c "$T/cu.conf" authorize cu $flow </dev/null >/dev/null 2>"$T/cu.err"
-	t_eq "$?" 2 "custom without its endpoint ($flow): config error"
-	t_grep 'no (authorize|device)_url for this provider; set' "$T/cu.err" "names the key ($flow)"
+	t_eq "$?" 2 "custom without scope ($flow): config error, no crash"
+	t_grep 'cu.conf:2: \[account cu\]: provider = custom needs scope' "$T/cu.err" \
+		"names the file, line and key ($flow)"
 done
+cu_conf "scope = mail"
+oauthmail -c "$T/cu.conf" check >/dev/null 2>"$T/cu.err"
+t_grep 'needs authorize_url \(browser sign-in\) or device_url' "$T/cu.err" \
+	"custom without a sign-in endpoint: says which keys"
+# with one endpoint, the other flow says which key is missing
+cu_conf "scope = mail
+authorize_url = $MOCK_URL/common/oauth2/v2.0/authorize"
+oauthmail -c "$T/cu.conf" authorize cu --device </dev/null >/dev/null 2>"$T/cu.err"
+t_eq "$?" 2 "custom without device_url (--device): config error"
+t_grep 'no device_url for this provider; set' "$T/cu.err" "names device_url"
+cu_conf "scope = mail
+device_url = $MOCK_URL/common/oauth2/v2.0/devicecode"
+oauthmail -c "$T/cu.conf" authorize cu --paste </dev/null >/dev/null 2>"$T/cu.err"
+t_eq "$?" 2 "custom without authorize_url (--paste): config error"
+t_grep 'no authorize_url for this provider; set' "$T/cu.err" "names authorize_url"
 t_done

@@ -14,10 +14,11 @@
  * crypto_pkce_challenge (what `oauthmail authorize` passes in) agrees,
  * and that the URL carries it unchanged and unpadded.
  *
- * Not tabled: a provider = custom account with authorize_url but no
- * scope.  config_parse accepts it and oauth_authorize_url passes the
- * NULL scope to http_url_encode, which dereferences it (SIGSEGV); the
- * case belongs here once the library refuses or skips a NULL scope. */
+ * A provider = custom account with authorize_url but no scope used to
+ * pass config_parse and crash oauth_authorize_url (NULL scope into
+ * http_url_encode).  config_parse refuses it now; test_missing_keys
+ * builds such accounts by hand and checks every flow entry point says
+ * which key is missing instead of crashing. */
 #include "oauthmail-config.h"
 
 #include <stdio.h>
@@ -78,16 +79,30 @@ static const struct url_case url_cases[] = {
 	 {{"client_id", "00000000-aaaa-bbbb-cccc-000000000001"},
 	  {"scope", MS_SCOPE_ENC},
 	  {"login_hint", "support%40contoso.com"}}},
-	{"microsoft, national cloud authority with a trailing slash",
-	 "client_id = cid-1\nauthority = https://login.microsoftonline.us/\n"
+	{"microsoft, US government cloud, authority with a trailing slash",
+	 "client_id = cid-1\ncloud = usgov\n"
+	 "authority = https://login.microsoftonline.us/\n"
 	 "tenant = 11111111-2222-3333-4444-555555555555\n",
 	 "https://login.microsoftonline.us/"
 	 "11111111-2222-3333-4444-555555555555/oauth2/v2.0/authorize",
-	 {{"client_id", "cid-1"}, {"scope", MS_SCOPE_ENC}}},
+	 {{"client_id", "cid-1"},
+	  {"scope", "offline_access%20https%3A%2F%2Foutlook.office365.us%2F"
+		    "IMAP.AccessAsUser.All%20https%3A%2F%2Foutlook.office365.us"
+		    "%2FPOP.AccessAsUser.All%20https%3A%2F%2Foutlook.office365."
+		    "us%2FSMTP.Send"}}},
+	{"microsoft, China cloud",
+	 "client_id = cid-1\ncloud = china\ntenant = organizations\n",
+	 "https://login.partner.microsoftonline.cn/organizations/oauth2/v2.0/"
+	 "authorize",
+	 {{"client_id", "cid-1"},
+	  {"scope", "offline_access%20https%3A%2F%2Fpartner.outlook.cn%2F"
+		    "IMAP.AccessAsUser.All%20https%3A%2F%2Fpartner.outlook.cn"
+		    "%2FPOP.AccessAsUser.All%20https%3A%2F%2Fpartner.outlook.cn"
+		    "%2FSMTP.Send"}}},
 	{"microsoft, authority without a trailing slash",
-	 "client_id = cid-1\nauthority = https://login.chinacloudapi.cn\n"
+	 "client_id = cid-1\nauthority = https://login.example.org\n"
 	 "tenant = organizations\n",
-	 "https://login.chinacloudapi.cn/organizations/oauth2/v2.0/authorize",
+	 "https://login.example.org/organizations/oauth2/v2.0/authorize",
 	 {{"client_id", "cid-1"}, {"scope", MS_SCOPE_ENC}}},
 	{"microsoft, explicit scope and authorize_url",
 	 "client_id = cid 2\n"
@@ -348,9 +363,10 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-	{"custom without authorize_url",
+	{"custom without authorize_url (device flow only)",
 	 "provider = custom\nclient_id = c\n"
-	 "token_url = https://idp.example.org/token\nscope = mail\n",
+	 "token_url = https://idp.example.org/token\nscope = mail\n"
+	 "device_url = https://idp.example.org/device\n",
 	 0},
 	{"URL far over 16 KiB (state of 17 KiB)", "client_id = c\n", 17 * 1024},
 	{"URL just over 16 KiB (state of 16 KiB)", "client_id = c\n",
@@ -388,6 +404,85 @@ static void test_errors(void)
 	}
 }
 
+/* Accounts built by hand without a key a flow needs: each entry point
+ * names the key (no request is made, so no HTTP client is needed). */
+static void test_missing_keys(void)
+{
+	static const struct {
+		const char *drop, *want;
+	} rows[] = {
+		{"scope", "scope is not set. Fix: set scope in [account cu]"},
+		{"client_id", "client_id is not set"},
+		{"token_url", "token_url is not set"},
+		{"authorize_url", "authorize_url is not set"},
+		{"device_url", "device_url is not set"},
+	};
+	struct account_config a;
+	struct oauth_device dev = {0};
+	struct oauth_error err;
+	struct oauth_token tok = {0};
+	char sentinel = 0;
+	char *url;
+	size_t i;
+	int device;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&a, 0, sizeof(a));
+		a.name = "cu";
+		a.provider = PROVIDER_CUSTOM;
+		a.client_id = "c";
+		a.scope = "mail";
+		a.token_url = "https://idp.example.org/token";
+		a.authorize_url = "https://idp.example.org/authorize";
+		a.device_url = "https://idp.example.org/device";
+		a.redirect_uri = REDIRECT;
+		if (strcmp(rows[i].drop, "scope") == 0)
+			a.scope = NULL;
+		else if (strcmp(rows[i].drop, "client_id") == 0)
+			a.client_id = NULL;
+		else if (strcmp(rows[i].drop, "token_url") == 0)
+			a.token_url = NULL;
+		else if (strcmp(rows[i].drop, "authorize_url") == 0)
+			a.authorize_url = NULL;
+		else
+			a.device_url = NULL;
+		device = strcmp(rows[i].drop, "authorize_url") != 0;
+		if (device) {
+			check_int(rows[i].drop,
+				  oauth_device_start(&a, NULL, &dev, &err),
+				  OM_ERR_CONFIG);
+			check_true(rows[i].want,
+				   strstr(err.message, rows[i].want) != NULL);
+			dev.device_code = "DAQABIQEAAAB";
+			check_int(rows[i].drop,
+				  oauth_device_poll(&a, NULL, &dev, &tok, &err),
+				  OAUTH_POLL_FAILED);
+			check_true(rows[i].want,
+				   strstr(err.message, rows[i].want) != NULL);
+			memset(&dev, 0, sizeof(dev));
+		}
+		if (strcmp(rows[i].drop, "device_url") == 0)
+			continue;
+		url = &sentinel;
+		check_int(rows[i].drop,
+			  oauth_authorize_url(&a, REDIRECT, STATE, CHALLENGE,
+					      &url),
+			  -1);
+		check_true(rows[i].drop, url == &sentinel);
+	}
+	memset(&a, 0, sizeof(a));
+	a.name = "cu";
+	a.client_id = "c";
+	a.scope = "mail";
+	a.token_url = "https://idp.example.org/token";
+	a.device_url = "https://idp.example.org/device";
+	check_int("poll without a device code",
+		  oauth_device_poll(&a, NULL, &dev, &tok, &err),
+		  OAUTH_POLL_FAILED);
+	check_true("names device_code",
+		   strstr(err.message, "device_code is not set") != NULL);
+}
+
 static void test_device_free(void)
 {
 	struct oauth_device dev = {0};
@@ -412,6 +507,7 @@ int main(void)
 	test_pkce();
 	test_encoding();
 	test_errors();
+	test_missing_keys();
 	test_device_free();
 	return test_done("test_oauth_signin");
 }

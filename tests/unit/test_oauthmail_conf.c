@@ -54,6 +54,32 @@ static const struct error_case error_cases[] = {
 	 "set client_secret or client_secret_file, not both"},
 	{"[account a]\nclient_id = x\nprovider = custom\n",
 	 "provider = custom needs token_url"},
+	/* every key a flow needs, at config time (the flows crashed) */
+	{"[account a]\nclient_id = x\nprovider = custom\n"
+	 "token_url = https://i.example/t\nauthorize_url = "
+	 "https://i.example/a\n",
+	 "t.conf:1: [account a]: provider = custom needs scope (the scopes"},
+	{"[account a]\nclient_id = x\nprovider = custom\n"
+	 "token_url = https://i.example/t\nscope = mail\n",
+	 "t.conf:1: [account a]: provider = custom needs authorize_url "
+	 "(browser sign-in) or device_url"},
+	/* a bad tenant is the tenant's fault, on its own line */
+	{"[account a]\nclient_id = x\ntenant = contoso com\n",
+	 "t.conf:3: tenant: expected common, organizations, consumers, the "
+	 "tenant ID"},
+	{"[account a]\nclient_id = x\ntenant = ../evil?x=\n",
+	 "t.conf:3: tenant: expected"},
+	/* national clouds */
+	{"[account a]\nclient_id = x\ncloud = gcc\n",
+	 "t.conf:3: cloud: expected global, usgov (GCC High), usgovdod (DoD) "
+	 "or china"},
+	{"[account a]\nclient_id = x\nprovider = google\ncloud = usgov\n",
+	 "t.conf:1: [account a]: cloud = usgov is for provider = microsoft "
+	 "only"},
+	{"[account a]\nclient_id = x\n"
+	 "authority = https://login.microsoftonline.us\n",
+	 "t.conf:1: [account a]: authority https://login.microsoftonline.us is "
+	 "a national cloud's"},
 	{"[account a]\nclient_id =\n", "t.conf:2: empty value"},
 	{"just words\n", "t.conf:1: expected 'key = value'"},
 	{"Token_Dir = /x\n", "t.conf:1: bad key name"},
@@ -80,6 +106,52 @@ static void test_errors(void)
 		else
 			check_true(c->want, 1);
 	}
+}
+
+static void test_cloud(void)
+{
+	static const char text[] = "[account gov]\n"
+				   "cloud = usgovdod\n"
+				   "tenant = agency.onmicrosoft.us\n"
+				   "client_id = x\n"
+				   "smtp_host = relay.agency.example\n"
+				   "[account cn]\n"
+				   "cloud = china\n"
+				   "client_id = y\n"
+				   "[account ww]\n"
+				   "cloud = global\n"
+				   "client_id = z\n";
+	struct oauthmail_config *cfg = NULL;
+	const struct account_config *a;
+	const char *error = "";
+
+	check_int("cloud parses",
+		  config_parse("t.conf", text, strlen(text), &cfg, &error), 0);
+	if (cfg == NULL) {
+		printf("error: %s\n", error);
+		return;
+	}
+	a = config_find_account(cfg, "gov");
+	check_int("usgovdod", a->cloud, CLOUD_USGOVDOD);
+	check_str("DoD token_url", a->token_url,
+		  "https://login.microsoftonline.us/agency.onmicrosoft.us/"
+		  "oauth2/v2.0/token");
+	check_true("DoD scope",
+		   strstr(a->scope, "https://outlook-dod.office365.us/SMTP."
+				    "Send") != NULL);
+	check_str("DoD imap", a->imap.host, "outlook-dod.office365.us");
+	check_str("explicit smtp_host kept", a->smtp.host,
+		  "relay.agency.example");
+	check_str("DoD graph", a->graph_url, "https://dod-graph.microsoft.us");
+	a = config_find_account(cfg, "cn");
+	check_str("china authority", a->authority,
+		  "https://login.partner.microsoftonline.cn");
+	check_str("china smtp", a->smtp.host, "smtp.partner.outlook.cn");
+	a = config_find_account(cfg, "ww");
+	check_str("global imap", a->imap.host, "outlook.office365.com");
+	check_true("global scope",
+		   strstr(a->scope, "https://outlook.office.com/") != NULL);
+	config_free(&cfg);
 }
 
 static void test_nul_and_long_lines(void)
@@ -230,6 +302,7 @@ static void test_load_missing(void)
 int main(void)
 {
 	test_errors();
+	test_cloud();
 	test_nul_and_long_lines();
 	test_defaults();
 	test_urls();

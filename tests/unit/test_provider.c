@@ -61,19 +61,11 @@ static const struct endpoint_case {
 	 MS "contoso.onmicrosoft.com/oauth2/v2.0/token",
 	 MS "contoso.onmicrosoft.com/oauth2/v2.0/devicecode",
 	 "outlook.office365.com", "smtp.office365.com"},
-	{"microsoft, US government cloud", PROVIDER_MICROSOFT, "organizations",
-	 "https://login.microsoftonline.us",
-	 "https://login.microsoftonline.us/organizations/oauth2/v2.0/authorize",
-	 "https://login.microsoftonline.us/organizations/oauth2/v2.0/token",
-	 "https://login.microsoftonline.us/organizations/oauth2/v2.0/"
-	 "devicecode",
-	 "outlook.office365.com", "smtp.office365.com"},
 	{"microsoft, authority with a trailing slash", PROVIDER_MICROSOFT,
-	 "consumers", "https://login.chinacloudapi.cn/",
-	 "https://login.chinacloudapi.cn/consumers/oauth2/v2.0/authorize",
-	 "https://login.chinacloudapi.cn/consumers/oauth2/v2.0/token",
-	 "https://login.chinacloudapi.cn/consumers/oauth2/v2.0/devicecode",
-	 "outlook.office365.com", "smtp.office365.com"},
+	 "consumers", "https://login.microsoftonline.com/",
+	 MS "consumers/oauth2/v2.0/authorize", MS "consumers/oauth2/v2.0/token",
+	 MS "consumers/oauth2/v2.0/devicecode", "outlook.office365.com",
+	 "smtp.office365.com"},
 	{"microsoft, loopback mock", PROVIDER_MICROSOFT, "t1",
 	 "http://127.0.0.1:8080",
 	 "http://127.0.0.1:8080/t1/oauth2/v2.0/authorize",
@@ -233,7 +225,7 @@ static void test_refused(void)
 		 "provider = custom needs token_url"},
 		{PROVIDER_MICROSOFT, GRANT_AUTHORIZATION_CODE, NULL,
 		 "http://login.example.com", NULL,
-		 "authorize_url must be an https:// URL"},
+		 "authority must be an https:// URL"},
 		{PROVIDER_CUSTOM, GRANT_AUTHORIZATION_CODE, NULL, NULL,
 		 "http://192.0.2.1/token", "token_url must be an https:// URL"},
 		{PROVIDER_GOOGLE, GRANT_AUTHORIZATION_CODE, NULL,
@@ -248,6 +240,10 @@ static void test_refused(void)
 			     rows[i].authority);
 		a.grant = rows[i].grant;
 		a.token_url = dup_or_null(rows[i].token_url);
+		if (rows[i].kind == PROVIDER_CUSTOM) {
+			a.scope = strdup("mail");
+			a.device_url = strdup("https://idp.example.org/device");
+		}
 		error = NULL;
 		check_int(rows[i].want, provider_apply_defaults(&a, &error),
 			  -1);
@@ -260,15 +256,217 @@ static void test_refused(void)
 	}
 	account_init(&a, PROVIDER_CUSTOM, NULL, NULL);
 	a.token_url = strdup("https://idp.example.org/token");
-	check_int("custom with token_url", provider_apply_defaults(&a, &error),
-		  0);
+	a.scope = strdup("mail");
+	a.authorize_url = strdup("https://idp.example.org/authorize");
+	check_int("custom with token_url, scope, authorize_url",
+		  provider_apply_defaults(&a, &error), 0);
 	check_true("custom: no mail hosts invented", a.imap.host == NULL);
 	check_int("custom: ports still follow TLS", a.imap.port, 993);
-	check_true("custom: no authorize_url invented",
-		   a.authorize_url == NULL);
+	check_true("custom: no device_url invented", a.device_url == NULL);
 	check_int("custom: unknown lifetime", provider_refresh_token_days(&a),
 		  0);
 	account_free(&a);
+}
+
+/* What every flow of a custom provider needs is refused at config
+ * time (the flows used to crash on a NULL scope). */
+static void test_custom_needs(void)
+{
+	static const struct {
+		const char *scope, *authorize_url, *device_url;
+		enum grant_kind grant;
+		const char *want; /* NULL: accepted */
+	} rows[] = {
+		{NULL, "https://i.example/a", NULL, GRANT_AUTHORIZATION_CODE,
+		 "provider = custom needs scope"},
+		{NULL, NULL, NULL, GRANT_CLIENT_CREDENTIALS,
+		 "provider = custom needs scope"},
+		{"mail", NULL, NULL, GRANT_AUTHORIZATION_CODE,
+		 "needs authorize_url (browser sign-in) or device_url"},
+		{"mail", NULL, NULL, GRANT_CLIENT_CREDENTIALS, NULL},
+		{"mail", NULL, "https://i.example/d", GRANT_AUTHORIZATION_CODE,
+		 NULL},
+		{"mail", "https://i.example/a", NULL, GRANT_AUTHORIZATION_CODE,
+		 NULL},
+	};
+	struct account_config a;
+	const char *error;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		account_init(&a, PROVIDER_CUSTOM, NULL, NULL);
+		a.grant = rows[i].grant;
+		a.token_url = strdup("https://i.example/t");
+		a.scope = dup_or_null(rows[i].scope);
+		a.authorize_url = dup_or_null(rows[i].authorize_url);
+		a.device_url = dup_or_null(rows[i].device_url);
+		error = NULL;
+		check_int(rows[i].want ? rows[i].want : "custom accepted",
+			  provider_apply_defaults(&a, &error),
+			  rows[i].want ? -1 : 0);
+		if (rows[i].want != NULL &&
+		    (error == NULL || strstr(error, rows[i].want) == NULL))
+			check_str("custom error", error, rows[i].want);
+		account_free(&a);
+	}
+}
+
+/* cloud = ...: sign-in, scopes, servers and Graph move together */
+static void test_clouds(void)
+{
+	static const struct {
+		enum ms_cloud cloud;
+		const char *token, *scope, *app_scope, *imap, *smtp, *graph;
+	} rows[] = {
+		{CLOUD_GLOBAL, MS "common/oauth2/v2.0/token",
+		 "offline_access "
+		 "https://outlook.office.com/IMAP.AccessAsUser.All "
+		 "https://outlook.office.com/POP.AccessAsUser.All "
+		 "https://outlook.office.com/SMTP.Send",
+		 "https://outlook.office365.com/.default",
+		 "outlook.office365.com", "smtp.office365.com",
+		 "https://graph.microsoft.com"},
+		{CLOUD_USGOV,
+		 "https://login.microsoftonline.us/common/oauth2/v2.0/token",
+		 "offline_access "
+		 "https://outlook.office365.us/IMAP.AccessAsUser."
+		 "All https://outlook.office365.us/POP.AccessAsUser.All "
+		 "https://outlook.office365.us/SMTP.Send",
+		 "https://outlook.office365.us/.default",
+		 "outlook.office365.us", "smtp.office365.us",
+		 "https://graph.microsoft.us"},
+		{CLOUD_USGOVDOD,
+		 "https://login.microsoftonline.us/common/oauth2/v2.0/token",
+		 "offline_access https://outlook-dod.office365.us/IMAP."
+		 "AccessAsUser.All https://outlook-dod.office365.us/POP."
+		 "AccessAsUser.All https://outlook-dod.office365.us/SMTP.Send",
+		 "https://outlook-dod.office365.us/.default",
+		 "outlook-dod.office365.us", "outlook-dod.office365.us",
+		 "https://dod-graph.microsoft.us"},
+		{CLOUD_CHINA,
+		 "https://login.partner.microsoftonline.cn/common/oauth2/v2.0/"
+		 "token",
+		 "offline_access "
+		 "https://partner.outlook.cn/IMAP.AccessAsUser.All "
+		 "https://partner.outlook.cn/POP.AccessAsUser.All "
+		 "https://partner.outlook.cn/SMTP.Send",
+		 "https://partner.outlook.cn/.default", "partner.outlook.cn",
+		 "smtp.partner.outlook.cn",
+		 "https://microsoftgraph.chinacloudapi.cn"},
+	};
+	struct account_config a;
+	const char *error, *name;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		name = provider_cloud_name(rows[i].cloud);
+		account_init(&a, PROVIDER_MICROSOFT, NULL, NULL);
+		a.cloud = rows[i].cloud;
+		check_int(name, provider_apply_defaults(&a, &error), 0);
+		check_str(name, a.token_url, rows[i].token);
+		check_str(name, a.scope, rows[i].scope);
+		check_str(name, a.imap.host, rows[i].imap);
+		check_str(name, a.pop3.host, rows[i].imap);
+		check_str(name, a.smtp.host, rows[i].smtp);
+		check_int(name, a.smtp.port, 587);
+		check_str(name, a.graph_url, rows[i].graph);
+		check_int(name, a.pop3_split_auth, 1);
+		account_free(&a);
+
+		account_init(&a, PROVIDER_MICROSOFT, "contoso.example", NULL);
+		a.cloud = rows[i].cloud;
+		a.grant = GRANT_CLIENT_CREDENTIALS;
+		check_int(name, provider_apply_defaults(&a, &error), 0);
+		check_str(name, a.scope, rows[i].app_scope);
+		account_free(&a);
+
+		/* explicit keys still win */
+		account_init(&a, PROVIDER_MICROSOFT, NULL,
+			     "http://127.0.0.1:9");
+		a.cloud = rows[i].cloud;
+		a.smtp.host = strdup("relay.example.org");
+		a.scope = strdup("offline_access x");
+		check_int(name, provider_apply_defaults(&a, &error), 0);
+		check_str(name, a.token_url,
+			  "http://127.0.0.1:9/common/oauth2/v2.0/token");
+		check_str(name, a.smtp.host, "relay.example.org");
+		check_str(name, a.scope, "offline_access x");
+		check_str(name, a.imap.host, rows[i].imap);
+		account_free(&a);
+
+		check_int(name, provider_cloud_parse(name, &a.cloud), 0);
+		check_int(name, a.cloud, rows[i].cloud);
+	}
+	check_int("unknown cloud", provider_cloud_parse("usgov-dod", &a.cloud),
+		  -1);
+}
+
+/* refused: a cloud for another provider, a national authority alone */
+static void test_cloud_refused(void)
+{
+	static const struct {
+		enum provider_kind kind;
+		enum ms_cloud cloud;
+		const char *authority, *scope, *want;
+	} rows[] = {
+		{PROVIDER_GOOGLE, CLOUD_CHINA, NULL, NULL,
+		 "cloud = china is for provider = microsoft only"},
+		{PROVIDER_CUSTOM, CLOUD_GLOBAL, NULL, "mail",
+		 "cloud = global is for provider = microsoft only"},
+		{PROVIDER_MICROSOFT, CLOUD_UNSET,
+		 "https://login.microsoftonline.us", NULL,
+		 "set cloud = usgov (GCC High) or cloud = usgovdod (DoD)"},
+		{PROVIDER_MICROSOFT, CLOUD_UNSET,
+		 "https://login.partner.microsoftonline.cn/", NULL,
+		 "set cloud = china"},
+		{PROVIDER_MICROSOFT, CLOUD_UNSET,
+		 "https://login.chinacloudapi.cn",
+		 "offline_access https://partner.outlook.cn/SMTP.Send",
+		 "servers would be worldwide"},
+	};
+	struct account_config a;
+	const char *error;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		account_init(&a, rows[i].kind, NULL, rows[i].authority);
+		a.cloud = rows[i].cloud;
+		a.scope = dup_or_null(rows[i].scope);
+		a.token_url = strdup("https://i.example/t");
+		a.device_url = strdup("https://i.example/d");
+		error = NULL;
+		check_int(rows[i].want, provider_apply_defaults(&a, &error),
+			  -1);
+		if (error == NULL || strstr(error, rows[i].want) == NULL)
+			check_str(rows[i].want, error, rows[i].want);
+		account_free(&a);
+	}
+}
+
+static void test_tenants(void)
+{
+	static const struct {
+		const char *tenant;
+		int ok;
+	} rows[] = {
+		{"common", 1},
+		{"contoso.onmicrosoft.com", 1},
+		{"11111111-2222-3333-4444-555555555555", 1},
+		{"bogus_tenant", 1},
+		{"contoso com", 0},
+		{"a/b", 0},
+		{"x?y", 0},
+		{"c#d", 0},
+		{"%2e%2e", 0},
+		{"..", 0},
+		{"-x", 0},
+		{"", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_int(rows[i].tenant, provider_tenant_valid(rows[i].tenant),
+			  rows[i].ok);
 }
 
 static void test_names(void)
@@ -318,6 +516,10 @@ int main(void)
 	test_servers();
 	test_scopes_and_split();
 	test_refused();
+	test_custom_needs();
+	test_clouds();
+	test_cloud_refused();
+	test_tenants();
 	test_names();
 	test_urls();
 	return test_done("test_provider");
