@@ -278,10 +278,18 @@ static int set_method(CURL *h, const char *method, const char *body,
 	return 0;
 }
 
+/* url_shown - url for logs and errors: without its query and fragment,
+ * which can carry codes or tokens (upload sessions, redirects) */
+static const char *url_shown(const char *url)
+{
+	return printable_len(url, strcspn(url, "?#"), 300);
+}
+
 static const char *curl_failure(CURLcode rc, const struct body_sink *sink,
 				const struct http_client *c, const char *url,
 				const char *detail)
 {
+	url = url_shown(url);
 	if (sink->overflow || rc == CURLE_FILESIZE_EXCEEDED)
 		return errorf("%s: response larger than %zu bytes", url,
 			      c->max_response);
@@ -308,6 +316,25 @@ static struct curl_slist *make_headers(const char *const *headers)
 		list = next;
 	}
 	return list;
+}
+
+/* log_request - with -v (debug level): method, URL without its query,
+ * status and time; never a header or a body (they carry secrets) */
+static void log_request(CURL *h, const char *method, const char *url,
+			long status, const char *failure)
+{
+	curl_off_t us = 0;
+
+	if (log_get_min_level() > LOG_LEVEL_DEBUG)
+		return;
+	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us) != CURLE_OK)
+		us = 0;
+	if (failure != NULL)
+		log_debug("HTTP %s %s: failed after %ld ms (%s)", method,
+			  url_shown(url), (long)(us / 1000), failure);
+	else
+		log_debug("HTTP %s %s: %ld in %ld ms", method, url_shown(url),
+			  status, (long)(us / 1000));
 }
 
 int http_request(struct http_client *c, const char *method, const char *url,
@@ -342,9 +369,11 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		*error_r = curl_failure(rc, &sink, c, url, detail);
+		log_request(h, method, url, -1, *error_r);
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	log_request(h, method, url, resp->status, NULL);
 	ret = 0;
 out:
 	curl_slist_free_all(hdrs);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/errorf.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/number.h"
@@ -31,6 +32,9 @@ struct error_entry {
 	const char *meaning;
 	const char *fix;
 };
+
+#define DEVICE_EXPIRED "the device code expired before sign-in finished"
+#define DEVICE_EXPIRED_FIX "sign in within the time shown"
 
 static const struct error_entry error_table[] = {
 	{50011, NULL, OM_ERR_CONFIG, 0,
@@ -124,11 +128,17 @@ static const struct error_entry error_table[] = {
 	 "add the permission under API permissions and grant consent"},
 	{50196, NULL, OM_ERR_TEMP, 0, "too many identical requests",
 	 "nothing; oauthmail backs off and retries"},
+	{70020, NULL, OM_ERR_REAUTH, 1, DEVICE_EXPIRED, DEVICE_EXPIRED_FIX},
 	{0, "invalid_grant", OM_ERR_REAUTH, 1,
 	 "the refresh token or code is no longer valid (expired or "
-	 "revoked; Google apps in Testing mode get refresh tokens that "
-	 "last 7 days)",
-	 "sign in again (Google: publish the app to In production)"},
+	 "revoked)",
+	 "sign in again"},
+	{0, "expired_token", OM_ERR_REAUTH, 1, DEVICE_EXPIRED,
+	 DEVICE_EXPIRED_FIX},
+	{0, "code_expired", OM_ERR_REAUTH, 1, DEVICE_EXPIRED,
+	 DEVICE_EXPIRED_FIX},
+	{0, "authorization_declined", OM_ERR_REAUTH, 1,
+	 "the user declined the sign-in", "sign in again and accept"},
 	{0, "interaction_required", OM_ERR_REAUTH, 1,
 	 "the user must sign in interactively", "sign in again"},
 	{0, "consent_required", OM_ERR_REAUTH, 1,
@@ -160,6 +170,17 @@ static const struct error_entry error_table[] = {
 };
 
 #define ERROR_TABLE_LEN (sizeof(error_table) / sizeof(error_table[0]))
+
+/* Google's meaning of an error name, where it differs (hints follow the
+ * provider: a Microsoft error never gets Google's advice) */
+static const struct error_entry google_table[] = {
+	{0, "invalid_grant", OM_ERR_REAUTH, 1,
+	 "the refresh token is no longer valid (revoked, unused for 6 "
+	 "months, a password change, or 7 days old for an app in Testing "
+	 "mode)",
+	 "sign in again; if it recurs weekly, publish the app (Google "
+	 "Cloud console > OAuth consent screen > In production)"},
+};
 
 static const struct error_entry *find_by_code(long aadsts)
 {
@@ -198,6 +219,20 @@ int oauth_error_lookup(long aadsts, const char *error, const char **meaning_r,
 	return 0;
 }
 
+/* find_for - the entry for a name, the account's provider's first */
+static const struct error_entry *find_for(const struct account_config *acct,
+					  const char *error)
+{
+	size_t i;
+
+	for (i = 0; acct->provider == PROVIDER_GOOGLE && error != NULL &&
+		    i < sizeof(google_table) / sizeof(google_table[0]);
+	     i++)
+		if (strcmp(google_table[i].error, error) == 0)
+			return &google_table[i];
+	return find_by_name(error);
+}
+
 /* first_line - the description without Microsoft's "\r\nTrace ID..." */
 static void first_line(const char *desc, char *out, size_t size)
 {
@@ -234,20 +269,51 @@ static long aadsts_from(const cJSON *root, const char *desc)
 	return 0;
 }
 
+/* url_for_message - url without its query and fragment (they can carry
+ * codes or tokens), printable and bounded */
+static const char *url_for_message(const char *url)
+{
+	return url != NULL ? printable_len(url, strcspn(url, "?#"), 200)
+			   : "the endpoint";
+}
+
+/* status_note - " (HTTP 503, Retry-After 5 s)" for a server-side
+ * failure that still carried an OAuth error; "" otherwise */
+static void status_note(const struct oauth_error *err, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (err->http_status >= 500 || err->http_status == 429)
+		snprintf(out, size, " (HTTP %ld from the endpoint%s)",
+			 err->http_status,
+			 err->retry_after >= 0 ? ", Retry-After given" : "");
+}
+
 /* compose - the one-line message.  A code we know gives its own meaning
  * and fix; an unknown code with a known error name gives the provider's
- * text and the name's fix; otherwise the provider's text alone. */
+ * text and the name's fix; otherwise the provider's text alone.  A
+ * server-side status (5xx, 429) makes it temporary whatever the body
+ * says. */
 static void compose(const struct account_config *acct,
 		    const struct error_entry *by_code,
 		    const struct error_entry *by_name, struct oauth_error *err)
 {
 	const struct error_entry *e = by_code ? by_code : by_name;
 	const char *meaning = by_code ? by_code->meaning : err->description;
-	char code[48] = "", more[96] = "";
+	const char *fix = e ? e->fix : "see the provider's message";
+	int reauth = e && e->reauthorize;
+	char code[48] = "", more[96] = "", note[96];
 
 	if (meaning[0] == '\0')
-		meaning = by_name ? by_name->meaning : "no description";
+		meaning = by_name ? by_name->meaning
+				  : "the provider gave no description";
 	err->status = e ? e->status : OM_ERR_CONFIG;
+	status_note(err, note, sizeof(note));
+	if (note[0] != '\0') {
+		err->status = OM_ERR_TEMP;
+		fix = "nothing; oauthmail keeps using the current token while "
+		      "it is valid and retries";
+		reauth = 0;
+	}
 	if (err->aadsts != 0)
 		snprintf(code, sizeof(code), "AADSTS%ld ", err->aadsts);
 	if (err->aadsts != 0 && by_code == NULL)
@@ -255,29 +321,58 @@ static void compose(const struct account_config *acct,
 			 " (https://login.microsoftonline.com/error?code=%ld)",
 			 err->aadsts);
 	snprintf(err->message, sizeof(err->message),
-		 "account %s: %s(%s): %s. Fix: %s%s%s%s", acct->name, code,
-		 err->error, meaning, e ? e->fix : "see the provider's message",
-		 e && e->reauthorize ? "; then run: oauthmail authorize " : "",
-		 e && e->reauthorize ? acct->name : "", more);
+		 "account %s: %s(%s): %s%s. Fix: %s%s%s%s", acct->name, code,
+		 err->error, meaning, note, fix,
+		 reauth ? "; then run: oauthmail authorize " : "",
+		 reauth ? acct->name : "", more);
 }
 
-static void from_http_status(const struct account_config *acct,
+/* tenant_not_found - AADSTS90002 names the key and the value */
+static int tenant_not_found(const struct account_config *acct,
+			    struct oauth_error *err)
+{
+	if (acct->provider != PROVIDER_MICROSOFT || err->aadsts != 90002)
+		return 0;
+	err->status = OM_ERR_CONFIG;
+	snprintf(
+		err->message, sizeof(err->message),
+		"account %s: AADSTS90002 (%s): the tenant '%s' does not "
+		"exist (in this cloud). Fix: set tenant in [account %s] to "
+		"your tenant ID (a GUID) or a verified domain such as "
+		"contoso.onmicrosoft.com; a GCC High, DoD or China tenant also "
+		"needs cloud = usgov, usgovdod or china",
+		acct->name, err->error,
+		acct->tenant ? printable(acct->tenant, 100) : "common",
+		acct->name);
+	return 1;
+}
+
+/* endpoint_fix - where a wrong endpoint URL comes from */
+static const char *endpoint_fix(const struct account_config *acct)
+{
+	return acct->provider == PROVIDER_MICROSOFT
+		       ? "check authority, tenant and cloud (or token_url and "
+			 "device_url when set) in oauthmail.conf"
+		       : "check token_url, device_url and authority in "
+			 "oauthmail.conf";
+}
+
+/* from_http_status - no OAuth error to go by (or a 404/405): the URL,
+ * the status and what came back */
+static void from_http_status(const struct account_config *acct, const char *url,
 			     const char *what, struct oauth_error *err)
 {
 	const char *retry = err->retry_after >= 0 ? " (Retry-After given)" : "";
+	int wrong_url = err->http_status == 404 || err->http_status == 405;
 
-	if (err->http_status == 404 || err->http_status == 405)
-		err->status = OM_ERR_CONFIG;
-	else
-		err->status = OM_ERR_TEMP;
+	err->status = wrong_url ? OM_ERR_CONFIG : OM_ERR_TEMP;
 	snprintf(err->message, sizeof(err->message),
-		 "account %s: token endpoint answered HTTP %ld with %s%s. "
-		 "Fix: %s",
-		 acct->name, err->http_status, what, retry,
-		 err->status == OM_ERR_CONFIG
-			 ? "check authority/tenant/token_url in oauthmail.conf"
-			 : "nothing; oauthmail keeps using the current token "
-			   "while it is valid and retries");
+		 "account %s: %s answered HTTP %ld with %s%s. Fix: %s%s",
+		 acct->name, url_for_message(url), err->http_status, what,
+		 retry, wrong_url ? "the URL is wrong: " : "",
+		 wrong_url ? endpoint_fix(acct)
+			   : "nothing; oauthmail keeps using the current "
+			     "token while it is valid and retries");
 }
 
 static int looks_like_html(const char *body, size_t len)
@@ -290,9 +385,24 @@ static int looks_like_html(const char *body, size_t len)
 	return i < len && body[i] == '<';
 }
 
-void oauth_error_from_response(const struct account_config *acct,
-			       long http_status, const char *body, size_t len,
-			       long retry_after, struct oauth_error *err)
+/* what_came - a few words on an answer that is no OAuth error */
+static const char *what_came(const cJSON *root, const char *error,
+			     const char *body, size_t len,
+			     const struct oauth_error *err)
+{
+	if (error != NULL)
+		return errorf("error %s%s%s", err->error,
+			      err->description[0] ? ": " : "",
+			      err->description);
+	if (root != NULL)
+		return "no OAuth error";
+	return body != NULL && looks_like_html(body, len) ? "an HTML page"
+							  : "no JSON";
+}
+
+void oauth_error_at(const struct account_config *acct, const char *url,
+		    long http_status, const char *body, size_t len,
+		    long retry_after, struct oauth_error *err)
 {
 	const char *error, *desc, *why;
 	cJSON *root;
@@ -302,22 +412,29 @@ void oauth_error_from_response(const struct account_config *acct,
 	err->retry_after = retry_after;
 	root = body != NULL ? json_parse(body, len, &why) : NULL;
 	error = root ? json_string(root, "error", 63) : NULL;
-	if (error == NULL || http_status >= 500 || http_status == 429) {
-		from_http_status(acct,
-				 root			      ? "no OAuth error"
-				 : looks_like_html(body, len) ? "an HTML page"
-							      : "no JSON",
-				 err);
-		cJSON_Delete(root);
-		return;
-	}
-	snprintf(err->error, sizeof(err->error), "%s", printable(error, 60));
-	desc = json_string(root, "error_description", 8192);
+	desc = root ? json_string(root, "error_description", 8192) : NULL;
+	if (error != NULL)
+		snprintf(err->error, sizeof(err->error), "%s",
+			 printable(error, 60));
 	if (desc != NULL)
 		first_line(desc, err->description, sizeof(err->description));
-	err->aadsts = aadsts_from(root, desc);
-	compose(acct, find_by_code(err->aadsts), find_by_name(err->error), err);
+	if (root != NULL)
+		err->aadsts = aadsts_from(root, desc);
+	if (error == NULL || http_status == 404 || http_status == 405)
+		from_http_status(acct, url,
+				 what_came(root, error, body, len, err), err);
+	else if (!tenant_not_found(acct, err))
+		compose(acct, find_by_code(err->aadsts),
+			find_for(acct, err->error), err);
 	cJSON_Delete(root);
+}
+
+void oauth_error_from_response(const struct account_config *acct,
+			       long http_status, const char *body, size_t len,
+			       long retry_after, struct oauth_error *err)
+{
+	oauth_error_at(acct, acct->token_url, http_status, body, len,
+		       retry_after, err);
 }
 
 void oauth_error_from_fields(const struct account_config *acct,
@@ -333,7 +450,9 @@ void oauth_error_from_fields(const struct account_config *acct,
 		if (strncmp(description, "AADSTS", 6) == 0)
 			err->aadsts = aadsts_number(description + 6, 0);
 	}
-	compose(acct, find_by_code(err->aadsts), find_by_name(err->error), err);
+	if (!tenant_not_found(acct, err))
+		compose(acct, find_by_code(err->aadsts),
+			find_for(acct, err->error), err);
 }
 
 void oauth_error_transport(const struct account_config *acct, const char *what,

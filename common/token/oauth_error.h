@@ -24,6 +24,13 @@ void oauth_error_from_response(const struct account_config *acct,
 			       long http_status, const char *body, size_t len,
 			       long retry_after, struct oauth_error *err);
 
+/* oauth_error_at - the same, naming url (without its query) when the
+ * answer is no OAuth error or a 404/405; oauth_error_from_response is
+ * this with the account's token_url */
+void oauth_error_at(const struct account_config *acct, const char *url,
+		    long http_status, const char *body, size_t len,
+		    long retry_after, struct oauth_error *err);
+
 /* oauth_error_from_fields - the same for an error and description that
  * came another way (the browser redirect's query) */
 void oauth_error_from_fields(const struct account_config *acct,

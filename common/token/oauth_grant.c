@@ -42,7 +42,7 @@ int oauth_token_parse(const char *body, size_t len, struct oauth_token *tok_r,
 	struct oauth_token tok = {0};
 	const char *type;
 	cJSON *root;
-	int bad = 0;
+	int bad = 0, bad_scope = 0;
 
 	root = json_parse(body, len, error_r);
 	if (root == NULL)
@@ -56,11 +56,18 @@ int oauth_token_parse(const char *body, size_t len, struct oauth_token *tok_r,
 		json_string_dup(root, "access_token", TOKEN_FIELD_MAX, &bad);
 	tok.refresh_token =
 		json_string_dup(root, "refresh_token", TOKEN_FIELD_MAX, &bad);
-	tok.scope = json_string_dup(root, "scope", SCOPE_MAX, &bad);
+	tok.scope = json_string_dup(root, "scope", SCOPE_MAX, &bad_scope);
 	if (bad || tok.access_token == NULL ||
 	    !token_chars_ok(tok.access_token) ||
 	    (tok.refresh_token != NULL && !token_chars_ok(tok.refresh_token))) {
 		*error_r = "token answer has no usable access_token";
+		goto fail;
+	}
+	if (bad_scope) {
+		*error_r = "its scope is empty (or not a string of at most "
+			   "2048 characters): the provider granted none of the "
+			   "requested scopes; check the app's API permissions "
+			   "and consent, and scope in oauthmail.conf";
 		goto fail;
 	}
 	if (json_has(root, "token_type") &&
@@ -115,9 +122,8 @@ enum om_status oauth_post_ok(const struct account_config *acct,
 		return err_r->status;
 	}
 	if (resp->status != 200) {
-		oauth_error_from_response(acct, resp->status, resp->body.data,
-					  resp->body.len, resp->retry_after,
-					  err_r);
+		oauth_error_at(acct, url, resp->status, resp->body.data,
+			       resp->body.len, resp->retry_after, err_r);
 		return err_r->status;
 	}
 	return OM_OK;

@@ -32,7 +32,7 @@ done <<'EOT'
 7000215|2|AADSTS7000215 \(invalid_client\): the client secret is wrong.*Secret ID
 7000218|2|AADSTS7000218 \(invalid_client\).*Allow public client flows
 7000222|2|AADSTS7000222 \(invalid_client\): the client secret has expired
-90002|2|AADSTS90002 \(invalid_request\): the tenant does not exist
+90002|2|AADSTS90002 \(invalid_request\): the tenant 'contoso.test' does not exist.*set tenant in
 28000|2|AADSTS28000 \(invalid_scope\): the scope names more than one resource
 54005|3|AADSTS54005 \(invalid_grant\): the authorization code was already used
 invalid_scope|2|\(invalid_scope\)
@@ -44,6 +44,78 @@ t_nogrep 'Trace ID|Correlation ID|EwB|0\.AY' "$T/all.err" "messages carry no tra
 # with the real token endpoint down for good, `status` still tells
 oauthmail status support >"$T/status"
 t_grep 'last error' "$T/status" "status shows the last error"
+# --- messages that used to mislead (issue 9, defect 6) ---
+reset_support() {
+	om_edit_token "$T/tokens/support.json" reauth_needed=false failures=0 \
+		backoff_until=0 access_expires=0
+}
+# refresh_err WHAT: a forced refresh; its exit code in $rc, stderr in $T/err
+refresh_err() {
+	oauthmail "$@" refresh support --force >/dev/null 2>"$T/err"
+	rc=$?
+	cat "$T/err" >>"$T/all.err"
+	reset_support
+}
+# a 503 whose body carries Microsoft's error: the error is reported
+mock_ctl fail '{"kind": "503", "retry_after": 1}' >/dev/null
+refresh_err
+t_eq "$rc" 4 "503 with an AADSTS body: temporary"
+t_grep 'AADSTS90033 \(temporarily_unavailable\): .*\(HTTP 503 from the endpoint, Retry-After given\)' \
+	"$T/err" "503: the body's code and text, and the status"
+t_nogrep 'no OAuth error' "$T/err" "503: not 'no OAuth error'"
+# an AADSTS code we do not know: no Google advice for a Microsoft account
+mock_ctl error '{"code": "custom", "aadsts": 5000611, "status": 400, "error": "invalid_grant", "text": "Something new."}' >/dev/null
+refresh_err
+t_eq "$rc" 3 "unknown AADSTS code with invalid_grant: re-authorize"
+t_grep 'AADSTS5000611 \(invalid_grant\): AADSTS5000611: Something new.*error\?code=5000611' \
+	"$T/err" "unknown code: the provider's text and the lookup link"
+t_nogrep 'Google|Testing|In production' "$T/err" "unknown code: no Google hint"
+# a 404: the URL (without its query) and the status
+OM_CONF_FILE=$T/nf.conf om_conf support "token_url=$MOCK_URL/nowhere/token?x=querysecret"
+refresh_err -c "$T/nf.conf"
+t_eq "$rc" 2 "404 endpoint: config error"
+t_grep "account support: $MOCK_URL/nowhere/token answered HTTP 404 with error not_found: no such endpoint. Fix: the URL is wrong" \
+	"$T/err" "404: names the URL and the status"
+t_nogrep 'querysecret|no description' "$T/err" "404: no query, no 'no description'"
+# -v: each request's method, URL without the query, status and time
+refresh_err -v -c "$T/nf.conf"
+t_grep "debug: HTTP POST $MOCK_URL/nowhere/token: 404 in [0-9]+ ms" "$T/err" "-v: method, URL, status, time"
+t_nogrep 'querysecret|refresh_token=|client_id=' "$T/err" "-v: no query, no body"
+oauthmail -v refresh support --force >/dev/null 2>"$T/err"
+t_grep "debug: HTTP POST $MOCK_URL/contoso.test/oauth2/v2.0/token: 200 in [0-9]+ ms" "$T/err" "-v: a good refresh too"
+t_keep_log "$T/err"
+# an empty scope in a token answer: said as such
+mock_ctl fail '{"kind": "empty_scope"}' >/dev/null
+refresh_err
+t_grep 'its scope is empty .*the provider granted none of the requested scopes' "$T/err" \
+	"empty scope: says so"
+t_nogrep 'no usable access_token' "$T/err" "empty scope: not 'no usable access_token'"
+# a tenant that does not exist: the tenant, by key and value
+OM_CONF_FILE=$T/bt.conf om_conf bt tenant=bogus_tenant
+oauthmail -c "$T/bt.conf" authorize bt --device </dev/null >/dev/null 2>"$T/err"
+t_eq "$?" 2 "unknown tenant: config error"
+t_grep "AADSTS90002 \(invalid_request\): the tenant 'bogus_tenant' does not exist.*set tenant in \[account bt\]" \
+	"$T/err" "unknown tenant: names tenant and its value"
+OM_CONF_FILE=$T/bt.conf om_conf bt "tenant=contoso onmicrosoft.com"
+oauthmail -c "$T/bt.conf" list >/dev/null 2>"$T/err"
+t_grep 'bt.conf:[0-9]+: tenant: expected common, organizations' "$T/err" \
+	"a tenant with a space: the tenant's line, not authorize_url"
+t_nogrep 'authorize_url' "$T/err" "bad tenant: not blamed on authorize_url"
+# exit codes (oauthmail(1) EXIT STATUS): an expired device code, by the
+# provider or by the local clock, is 3 (sign in again), like consent
+OM_CONF_FILE=$T/dv.conf om_conf dv
+mock_ctl config '{"device_interval": 1, "device_outcome": "expire"}' >/dev/null
+oauthmail -c "$T/dv.conf" authorize dv --device </dev/null >/dev/null 2>"$T/err"
+t_eq "$?" 3 "device code expired at the provider (expired_token): exit 3"
+t_grep 'the device code expired before sign-in finished' "$T/err" "expired_token: message"
+mock_ctl config '{"device_outcome": "approve", "device_expires_in": 2}' >/dev/null
+mock_ctl fail '{"kind": "503", "count": 100, "grant": "device_code"}' >/dev/null
+oauthmail -c "$T/dv.conf" authorize dv --device </dev/null >/dev/null 2>"$T/err"
+t_eq "$?" 3 "device code expired by the local clock: exit 3"
+t_grep 'the device code expired before sign-in finished' "$T/err" "local timeout: message"
+mock_ctl fail '{"clear": true}' >/dev/null
+mock_ctl config '{"device_expires_in": 900}' >/dev/null
+
 # provider = custom: every key a flow needs is checked when the config
 # loads (without scope, authorize --device and --paste used to segfault)
 mkdir -p "$T/cu" && chmod 700 "$T/cu"

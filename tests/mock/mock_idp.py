@@ -907,6 +907,9 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "delay_process":
             time.sleep(float(f.get("seconds", 30)))
             return False
+        if kind == "empty_scope":
+            self.empty_scope = True  # processed; the answer's scope is ""
+            return False
         if kind == "garbage":
             self.send_body(200, b'{"token_type":"Bearer","expires_in":35'
                            b'\x00\xff\xfe<<garbage' +
@@ -1189,6 +1192,7 @@ class Handler(BaseHTTPRequestHandler):
         st.count("token", gkey or "none")
         self.note = "grant=%s client=%s" % (gkey or "-",
                                              form.get("client_id", "-")[:64])
+        self.empty_scope = False
         if self.apply_fault("token", gkey, dialect):
             return
         try:
@@ -1207,6 +1211,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_answer(dialect, e)
         with st.lock:
             st.stats["token_ok"] += 1
+        if self.empty_scope and "scope" in body:
+            body["scope"] = ""
         self.send_json(200, body)
 
     def forced_ctx(self, form, tenant, ctx):
@@ -1736,7 +1742,8 @@ def ctl_config(h, spec, q):
 
 
 FAULT_KINDS = {"503", "500", "429", "502", "504", "delay", "delay_process",
-               "garbage", "empty", "html", "big", "reset", "close"}
+               "garbage", "empty", "html", "big", "reset", "close",
+               "empty_scope"}
 ENDPOINTS = {"token", "devicecode", "authorize", "introspect", "any"}
 
 

@@ -139,9 +139,8 @@ static const struct {
 	 "Something new.\",\"error_codes\":[999999]}",
 	 -1, OM_ERR_REAUTH, 999999, "invalid_grant",
 	 "account support: AADSTS999999 (invalid_grant): AADSTS999999: "
-	 "Something new.. Fix: sign in again (Google: publish the app to In "
-	 "production); then run: oauthmail authorize support "
-	 "(https://login.microsoftonline.com/error?code=999999)"},
+	 "Something new.. Fix: sign in again; then run: oauthmail authorize "
+	 "support (https://login.microsoftonline.com/error?code=999999)"},
 	{"Google invalid_grant, no code", 400,
 	 "{\"error\":\"invalid_grant\",\"error_description\":\"Token has been "
 	 "expired or revoked.\"}",
@@ -167,17 +166,67 @@ static const struct {
 	 -1, OM_ERR_CONFIG, 0, "invalid_scope",
 	 "account support: (invalid_scope): the scope is not valid. Fix: fix "
 	 "scope in oauthmail.conf"},
-	{"503 is temporary", 503, "{\"error\":\"temporarily_unavailable\"}", -1,
-	 OM_ERR_TEMP, 0, "",
-	 "account support: token endpoint answered HTTP 503 with no OAuth "
-	 "error. Fix: nothing; oauthmail keeps using the current token while "
-	 "it is valid and retries"},
+	{"503 with an OAuth error: reported, and temporary", 503,
+	 "{\"error\":\"temporarily_unavailable\"}", -1, OM_ERR_TEMP, 0,
+	 "temporarily_unavailable",
+	 "account support: (temporarily_unavailable): the provider is "
+	 "temporarily unavailable (HTTP 503 from the endpoint). Fix: nothing; "
+	 "oauthmail keeps "
+	 "using the current token while it is valid and retries"},
+	{"503 with Microsoft's body: its code and text", 503,
+	 "{\"error\":\"temporarily_unavailable\",\"error_description\":"
+	 "\"AADSTS90033: A transient error has occurred. Please try again."
+	 "\\r\\nTrace ID: 1\",\"error_codes\":[90033]}",
+	 5, OM_ERR_TEMP, 90033, "temporarily_unavailable",
+	 "account support: AADSTS90033 (temporarily_unavailable): AADSTS90033: "
+	 "A transient error has occurred. Please try again. (HTTP 503 from the "
+	 "endpoint, "
+	 "Retry-After given). Fix: nothing; oauthmail keeps using the current "
+	 "token while it is valid and retries "
+	 "(https://login.microsoftonline.com/error?code=90033)"},
+	{"500 with a REAUTH-looking body is still temporary", 500,
+	 "{\"error\":\"invalid_grant\"}", -1, OM_ERR_TEMP, 0, "invalid_grant",
+	 "~(HTTP 500 from the endpoint). Fix: nothing; oauthmail keeps"},
 	{"429 with Retry-After", 429, "{\"error\":\"x\"}", 30, OM_ERR_TEMP, 0,
-	 "", "~HTTP 429 with no OAuth error (Retry-After given)"},
+	 "x",
+	 "~(x): the provider gave no description (HTTP 429 from the endpoint, "
+	 "Retry-After "
+	 "given)"},
+	{"429 without an OAuth error", 429, "{}", 30, OM_ERR_TEMP, 0, "",
+	 "~HTTP 429 with no OAuth error (Retry-After given)"},
 	{"404: wrong URL", 404, "<html><body>Not found</body></html>", -1,
 	 OM_ERR_CONFIG, 0, "",
-	 "account support: token endpoint answered HTTP 404 with an HTML "
-	 "page. Fix: check authority/tenant/token_url in oauthmail.conf"},
+	 "account support: the endpoint answered HTTP 404 with an HTML "
+	 "page. Fix: the URL is wrong: check authority, tenant and cloud (or "
+	 "token_url and device_url when set) in oauthmail.conf"},
+	{"404 with a JSON error: still the URL's fault", 404,
+	 "{\"error\":\"not_found\",\"error_description\":\"no such "
+	 "endpoint\"}",
+	 -1, OM_ERR_CONFIG, 0, "not_found",
+	 "~answered HTTP 404 with error not_found: no such endpoint. Fix: the "
+	 "URL is wrong"},
+	{"unknown tenant", 400,
+	 "{\"error\":\"invalid_request\",\"error_description\":"
+	 "\"AADSTS90002: Tenant 'bogus' not found.\",\"error_codes\":[90002]}",
+	 -1, OM_ERR_CONFIG, 90002, "invalid_request",
+	 "account support: AADSTS90002 (invalid_request): the tenant 'common' "
+	 "does not exist (in this cloud). Fix: set tenant in [account "
+	 "support] to your tenant ID (a GUID) or a verified domain such as "
+	 "contoso.onmicrosoft.com; a GCC High, DoD or China tenant also needs "
+	 "cloud = usgov, usgovdod or china"},
+	{"device code expired: sign in again", 400,
+	 "{\"error\":\"expired_token\",\"error_description\":\"AADSTS70020: "
+	 "The provided value for the input parameter 'device_code' is not "
+	 "valid. This device code has expired.\",\"error_codes\":[70020]}",
+	 -1, OM_ERR_REAUTH, 70020, "expired_token",
+	 "~the device code expired before sign-in finished. Fix: sign in "
+	 "within the time shown; then run: oauthmail authorize support"},
+	{"consent missing: a new sign-in after consent", 400,
+	 "{\"error\":\"invalid_grant\",\"error_codes\":[65001],"
+	 "\"suberror\":\"consent_required\"}",
+	 -1, OM_ERR_REAUTH, 65001, "invalid_grant",
+	 "~Grant admin consent), check the scopes are listed there; then run: "
+	 "oauthmail authorize support"},
 	{"400 without JSON", 400, "Bad Request", -1, OM_ERR_TEMP, 0, "",
 	 "~HTTP 400 with no JSON."},
 	{"JSON without error", 400, "{\"message\":\"nope\"}", -1, OM_ERR_TEMP,
@@ -229,6 +278,64 @@ static void test_responses(void)
 			 response_rows[i].what);
 		check_message(what, err.message, response_rows[i].message);
 	}
+}
+
+/* Hints follow the provider; an endpoint is named without its query */
+static void test_provider_hints(void)
+{
+	struct account_config google = {.name = "gm",
+					.provider = PROVIDER_GOOGLE};
+	struct account_config ms = {.name = "support",
+				    .tenant = "bogus_tenant"};
+	static const char unknown_code[] =
+		"{\"error\":\"invalid_grant\",\"error_description\":"
+		"\"AADSTS5000611: Something new.\",\"error_codes\":[5000611]}";
+	static const char revoked[] =
+		"{\"error\":\"invalid_grant\",\"error_description\":\"Token "
+		"has been expired or revoked.\"}";
+	static const char no_tenant[] =
+		"{\"error\":\"invalid_request\",\"error_codes\":[90002]}";
+	struct oauth_error err;
+
+	oauth_error_from_response(&ms, 400, unknown_code, strlen(unknown_code),
+				  -1, &err);
+	check_true("Microsoft: no Google advice",
+		   strstr(err.message, "Google") == NULL &&
+			   strstr(err.message, "Testing") == NULL);
+	check_true("Microsoft: the lookup link",
+		   strstr(err.message, "error?code=5000611") != NULL);
+	oauth_error_from_response(&google, 400, revoked, strlen(revoked), -1,
+				  &err);
+	check_int("Google invalid_grant: sign in", err.status, OM_ERR_REAUTH);
+	check_message("Google: Google's advice", err.message,
+		      "~(invalid_grant): Token has been expired or revoked.. "
+		      "Fix: sign in again; if it recurs weekly, publish the "
+		      "app (Google Cloud console > OAuth consent screen > In "
+		      "production); then run: oauthmail authorize gm");
+	oauth_error_from_response(&google, 404, "", 0, -1, &err);
+	check_message("Google 404: no tenant advice", err.message,
+		      "~Fix: the URL is wrong: check token_url, device_url "
+		      "and authority");
+	oauth_error_from_response(&ms, 400, no_tenant, strlen(no_tenant), -1,
+				  &err);
+	check_message("90002 names the tenant", err.message,
+		      "~the tenant 'bogus_tenant' does not exist");
+	oauth_error_at(&ms,
+		       "https://login.example.org/t/oauth2/v2.0/token?code=0."
+		       "SECRET#frag",
+		       404, "", 0, -1, &err);
+	check_message("404 names the URL", err.message,
+		      "~account support: https://login.example.org/t/oauth2/"
+		      "v2.0/token answered HTTP 404 with no JSON. Fix: the URL "
+		      "is wrong");
+	check_true("no query in the message",
+		   strstr(err.message, "SECRET") == NULL &&
+			   strstr(err.message, "frag") == NULL);
+	oauth_error_at(&ms, "https://login.example.org/x", 502,
+		       "<html>Bad gateway</html>", 24, -1, &err);
+	check_message("502 names the URL", err.message,
+		      "~https://login.example.org/x answered HTTP 502 with an "
+		      "HTML page. Fix: nothing");
 }
 
 static void test_description(void)
@@ -322,6 +429,7 @@ int main(void)
 {
 	test_lookup();
 	test_responses();
+	test_provider_hints();
 	test_description();
 	test_fields();
 	test_transport();
