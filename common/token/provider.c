@@ -349,26 +349,34 @@ static int google_defaults(struct account_config *a)
 	return ok ? 0 : -1;
 }
 
+/* custom_missing - what a custom provider's flows need and the account
+ * lacks (the flows used to crash on a NULL scope), or NULL */
+static const char *custom_missing(const struct account_config *a)
+{
+	if (a->token_url == NULL)
+		return "provider = custom needs token_url (the provider's "
+		       "token endpoint)";
+	if (a->scope == NULL)
+		return "provider = custom needs scope (the scopes your "
+		       "provider's mail access needs, e.g. scope = "
+		       "offline_access mail)";
+	if (a->grant == GRANT_AUTHORIZATION_CODE && a->authorize_url == NULL &&
+	    a->device_url == NULL)
+		return "provider = custom needs authorize_url (browser "
+		       "sign-in) "
+		       "or device_url (oauthmail authorize --device), or both";
+	return NULL;
+}
+
 static int custom_defaults(struct account_config *a, const char **error_r)
 {
+	const char *missing = custom_missing(a);
 	int ok = 1;
 
-	if (a->token_url == NULL)
-		*error_r = "provider = custom needs token_url (the provider's "
-			   "token endpoint)";
-	else if (a->scope == NULL)
-		*error_r = "provider = custom needs scope (the scopes your "
-			   "provider's mail access needs, e.g. scope = "
-			   "offline_access mail)";
-	else if (a->grant == GRANT_AUTHORIZATION_CODE &&
-		 a->authorize_url == NULL && a->device_url == NULL)
-		*error_r = "provider = custom needs authorize_url (browser "
-			   "sign-in) or device_url (oauthmail authorize "
-			   "--device), or both";
-	else
-		*error_r = NULL;
-	if (*error_r != NULL)
+	if (missing != NULL) {
+		*error_r = missing;
 		return -1;
+	}
 	set_server(&a->imap, NULL, 993, 143, TLS_IMPLICIT, &ok);
 	set_server(&a->pop3, NULL, 995, 110, TLS_IMPLICIT, &ok);
 	set_server(&a->smtp, NULL, 465, 587, TLS_STARTTLS, &ok);
