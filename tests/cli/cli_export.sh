@@ -171,6 +171,30 @@ t_grep '^user = support@contoso.test' "$T/hb.conf" "host B: the export's user ba
 t_grep '^\[account app\]' "$T/hb.conf" "host B: the other section intact"
 oauthmail -c "$T/hb.conf" token support >/dev/null 2>"$T/err"
 t_eq "$?" 0 "host B: the config still loads after the replace"
+# a secret inline on the old host goes to a file on the new one
+cat >"$T/inline.conf" <<EOC
+token_dir = $T/tokens
+[account app]
+grant = client_credentials
+authority = $MOCK_URL
+tenant = contoso.test
+client_id = $MOCK_CONF_CLIENT
+client_secret = $secret
+EOC
+chmod 600 "$T/inline.conf"
+oauthmail -c "$T/inline.conf" export app --with-secrets >"$T/inline.json" 2>/dev/null
+mkdir -p "$T/hd/tokens" && chmod 700 "$T/hd/tokens"
+echo "token_dir = $T/hd/tokens" >"$T/hd/oauthmail.conf"
+oauthmail -c "$T/hd/oauthmail.conf" import "$T/inline.json" >"$T/out" 2>"$T/err"
+t_eq "$?" 0 "host D: import of an inline secret"
+t_grep "^$T/hd/oauthmail.conf: updated \\(the old one is " "$T/out" "host D: config updated, backup named"
+t_grep "^app: client secret written to $T/hd/app.secret \\(mode 0600\\)" "$T/out" "host D: secret beside the config"
+t_grep "^client_secret_file = $T/hd/app.secret\$" "$T/hd/oauthmail.conf" "host D: the section names the file"
+t_nogrep '^client_secret =' "$T/hd/oauthmail.conf" "host D: no inline secret"
+t_eq "$(stat -c %a "$T/hd/app.secret")" 600 "host D: secret file 0600"
+oauthmail -c "$T/hd/oauthmail.conf" refresh app --force >/dev/null 2>"$T/err"
+t_eq "$?" 0 "host D: app-only token with the moved secret"
+
 # a section from an export is outside input
 "$PYTHON3" - "$T/move.json" >"$T/evil.json" <<'EOP'
 import json, sys
