@@ -125,7 +125,7 @@ static cJSON *section_json(const struct strbuf *text, const char *name)
 /* read_conf_text - the config file's text, for the sections as written */
 static void read_conf_text(const char *path, struct strbuf *text)
 {
-	const char *error;
+	const char *error = "no such file";
 
 	strbuf_init(text, 1024 * 1024);
 	if (safefile_read(path, 1024 * 1024, text, &error) != 0)

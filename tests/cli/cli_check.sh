@@ -151,6 +151,10 @@ t_eq "$?" 3 "--json with a bad option: UNKNOWN"
 "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"] == "UNKNOWN" and d["exit"] == 3 and "bogus" in d["summary"]' "$T/json"
 t_eq "$?" 0 "--json UNKNOWN names the reason"
 
+echo "token_dir = $T/tokens" >"$T/empty.conf"
+oauthmail -c "$T/empty.conf" check >"$T/out" 2>/dev/null
+t_eq "$?" 3 "no accounts: UNKNOWN"
+t_grep '^OAUTHMAIL UNKNOWN - no accounts in .*empty.conf' "$T/out" "says so"
 echo 'bogus' >"$T/oauthmail.conf"
 oauthmail check >"$T/out" 2>/dev/null
 t_eq "$?" 3 "broken config: UNKNOWN"
