@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
+#include "token/token_perms.h"
 
 const struct account_config *cli_account(struct cli *cli, const char *name)
 {
@@ -38,6 +39,32 @@ int cli_open_cache(struct cli *cli, struct token_cache **cache_r)
 	if (token_cache_open(cfg, cache_r, &error) < 0) {
 		log_error("%s", error);
 		return OM_ERR_CONFIG;
+	}
+	return OM_OK;
+}
+
+int cli_token_perms(struct cli *cli, const char *account)
+{
+	const struct oauthmail_config *cfg = cli_config(cli);
+	enum token_perms_level level;
+	const char *why, *name;
+	size_t i;
+
+	if (cfg == NULL)
+		return OM_ERR_CONFIG;
+	level = token_perms_dir(cfg->token_dir, &why);
+	if (level == TOKEN_PERMS_REFUSE) {
+		log_error("%s", why);
+		return OM_ERR_CONFIG;
+	}
+	if (level == TOKEN_PERMS_WARN)
+		log_warn("%s", why);
+	for (i = 0; i < cfg->account_count; i++) {
+		name = cfg->accounts[i]->name;
+		if ((account == NULL || strcmp(name, account) == 0) &&
+		    token_perms_file(cfg->token_dir, name, &why) !=
+			    TOKEN_PERMS_OK)
+			log_warn("%s", why);
 	}
 	return OM_OK;
 }

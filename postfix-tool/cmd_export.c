@@ -3,12 +3,13 @@
  * as one JSON document, for backups and for moving a relay to a new
  * host without signing in again.
  *
- * export prints, per account, the non-secret config and the token
- * record; the tokens themselves only with --with-secrets.  import
- * writes token files for accounts that exist under the same name in
- * the local config and were issued to the same client_id; an existing
- * token file is replaced only with --overwrite.  Nothing else in the
- * local config is touched.
+ * export prints, per account, its config section as written (without
+ * client_secret), a summary of the resolved config and the token
+ * record; the tokens and the client secret only with --with-secrets.
+ * import first puts the sections into this host's oauthmail.conf
+ * (import_config.c: added, or replaced with --overwrite), then writes
+ * token files for accounts of the same name issued to the same
+ * client_id; an existing token file is replaced only with --overwrite.
  */
 #include "oauthmail-config.h"
 
@@ -23,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "conf_section.h"
+#include "import_config.h"
 #include "lib/errorf.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -33,14 +36,15 @@
 #include "token/token_cache.h"
 #include "token/token_store.h"
 
-#define EXPORT_USAGE                                                         \
-	"export [ACCOUNT...] [--with-secrets]\n"                             \
-	"  print accounts and token state as JSON; --with-secrets includes " \
-	"the tokens"
-#define IMPORT_USAGE                                                          \
-	"import FILE [--overwrite]\n"                                         \
-	"  write token files from an export (- reads stdin) for accounts of " \
-	"the same name"
+#define EXPORT_USAGE                                                    \
+	"export [ACCOUNT...] [--with-secrets]\n"                        \
+	"  print accounts (config sections) and token state as JSON;\n" \
+	"  --with-secrets includes the tokens and client secrets"
+#define IMPORT_USAGE                                                        \
+	"import FILE [--overwrite]\n"                                       \
+	"  add the export's accounts to oauthmail.conf (backup kept) and "  \
+	"write\n  their token files (- reads stdin); --overwrite replaces " \
+	"sections,\n  token files and secret files that differ"
 #define EXPORT_MAX (16 * 1024 * 1024)
 
 static cJSON *config_json(const struct account_config *a)
@@ -103,6 +107,33 @@ static cJSON *token_json(struct token_cache *cache, const char *account,
 	return o;
 }
 
+/* section_json - the account's section as written in the config (text),
+   client_secret left out; NULL when the text has none */
+static cJSON *section_json(const struct strbuf *text, const char *name)
+{
+	unsigned int first, end;
+	cJSON *o;
+
+	o = conf_section_get(text->data ? text->data : "", text->len, name,
+			     &first, &end);
+	if (o != NULL)
+		json_delete_wiped(cJSON_DetachItemFromObjectCaseSensitive(
+			o, "client_secret"));
+	return o;
+}
+
+/* read_conf_text - the config file's text, for the sections as written */
+static void read_conf_text(const char *path, struct strbuf *text)
+{
+	const char *error = "no such file";
+
+	strbuf_init(text, 1024 * 1024);
+	if (safefile_read(path, 1024 * 1024, text, &error) != 0)
+		log_warn("%s: not read again (%s): the export has no config "
+			 "sections",
+			 path, error);
+}
+
 static int selected(int argc, char **argv, const char *name)
 {
 	int i, any = 0;
@@ -141,10 +172,12 @@ static void protect_output(void)
 	    (st.st_mode & 077) == 0)
 		return;
 	if (fchmod(STDOUT_FILENO, st.st_mode & 0600) == 0)
-		log_warn("the export contains refresh tokens: its file was "
-			 "readable by others, now mode 0600");
+		log_warn("the export contains refresh tokens and client "
+			 "secrets: its file was readable by others, now mode "
+			 "0600");
 	else
-		log_warn("the export contains refresh tokens and its file "
+		log_warn("the export contains refresh tokens and client "
+			 "secrets, and its file "
 			 "is readable by others: chmod 600 it (%s)",
 			 strerror(errno));
 }
@@ -152,7 +185,8 @@ static void protect_output(void)
 int cmd_export(struct cli *cli, int argc, char **argv)
 {
 	struct token_cache *cache;
-	cJSON *root, *list, *item, *tok;
+	struct strbuf conf;
+	cJSON *root, *list, *item, *tok, *section;
 	int with_secrets = 0, failed = 0, i, ret;
 	size_t k;
 
@@ -169,6 +203,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;
+	read_conf_text(cli->cfg->path, &conf);
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "oauthmail_export", 1);
 	cJSON_AddNumberToObject(root, "created", (double)time(NULL));
@@ -182,6 +217,12 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		item = cJSON_CreateObject();
 		cJSON_AddStringToObject(item, "account", a->name);
 		cJSON_AddItemToObject(item, "config", config_json(a));
+		section = section_json(&conf, a->name);
+		if (section != NULL)
+			cJSON_AddItemToObject(item, "section", section);
+		if (with_secrets && a->client_secret != NULL)
+			cJSON_AddStringToObject(item, "client_secret",
+						a->client_secret);
 		tok = token_json(cache, a->name, with_secrets, &failed);
 		if (tok != NULL)
 			cJSON_AddItemToObject(item, "token", tok);
@@ -196,6 +237,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		log_info("the export contains refresh tokens: keep it mode "
 			 "0600 and delete it after the import");
 	json_delete_wiped(root);
+	strbuf_free(&conf);
 	token_cache_close(&cache);
 	return ret == OM_OK && failed ? OM_ERR_CONFIG : ret;
 }
@@ -220,7 +262,8 @@ static void import_one(struct cli *cli, struct token_cache *cache,
 
 	n->skipped++;
 	if (name == NULL || (a = config_find_account(cli->cfg, name)) == NULL) {
-		log_error("%s: skipped: no [account %s] in %s (add it first)",
+		log_error("%s: skipped: no [account %s] in %s, and no section "
+			  "for it in the export (add it first)",
 			  name ? name : "?", name ? name : "?", cli->cfg->path);
 		return;
 	}
@@ -237,11 +280,15 @@ static void import_one(struct cli *cli, struct token_cache *cache,
 		return;
 	}
 	if (rec.refresh_token == NULL && a->grant != GRANT_CLIENT_CREDENTIALS)
-		log_error("%s: skipped: no refresh token in the export (export "
-			  "with --with-secrets)",
-			  name);
-	else if (rec.account == NULL || strcmp(rec.account, name) != 0 ||
-		 rec.client_id == NULL ||
+		log_error(
+			"%s: skipped: no refresh token in the export (export "
+			"with --with-secrets, or run: oauthmail authorize %s)",
+			name, name);
+	else if (rec.account == NULL || strcmp(rec.account, name) != 0)
+		log_error("%s: skipped: its token in the export is account "
+			  "%s's",
+			  name, rec.account ? rec.account : "?");
+	else if (rec.client_id == NULL ||
 		 strcmp(rec.client_id, a->client_id) != 0)
 		log_error("%s: skipped: issued to client_id %s, but the config "
 			  "has %s (a refresh token works only with its app)",
@@ -318,7 +365,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	const char *path = NULL;
 	const cJSON *item, *list;
 	cJSON *root;
-	int i, overwrite = 0, bad = 0, ret;
+	int i, overwrite = 0, bad = 0, conf_failed, ret;
 
 	if (cli_help(argc, argv, IMPORT_USAGE))
 		return OM_OK;
@@ -334,15 +381,18 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "usage: oauthmail %s\n", IMPORT_USAGE);
 		return OM_ERR_USAGE;
 	}
-	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+	if ((root = read_export(path)) == NULL)
+		return OM_ERR_USAGE;
+	conf_failed = import_config(cli, root, overwrite);
+	if ((ret = cli_open_cache(cli, &cache)) != OM_OK) {
+		json_delete_wiped(root);
 		return ret;
-	root = read_export(path);
-	list = root ? cJSON_GetObjectItemCaseSensitive(root, "accounts") : NULL;
+	}
+	list = cJSON_GetObjectItemCaseSensitive(root, "accounts");
 	cJSON_ArrayForEach(item, list)
 		import_one(cli, cache, item, overwrite, &n);
-	if (root != NULL)
-		printf("imported %d, skipped %d\n", n.imported, n.skipped);
+	printf("imported %d, skipped %d\n", n.imported, n.skipped);
 	json_delete_wiped(root);
 	token_cache_close(&cache);
-	return root == NULL ? OM_ERR_USAGE : n.skipped ? OM_ERR_CONFIG : OM_OK;
+	return n.skipped || conf_failed ? OM_ERR_CONFIG : OM_OK;
 }

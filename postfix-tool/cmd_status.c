@@ -1,13 +1,17 @@
 /*
  * cmd_status.c - oauthmail status, list and check: what state every
  * account's grant is in, for people (status, list), for scripts
- * (status --json) and for monitoring (check: one Nagios-style line,
- * exit 0 OK / 1 WARNING / 2 CRITICAL).
+ * (status --json) and for monitoring (check: one Nagios-style line
+ * with perfdata, exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN, or
+ * --json).
  *
  * check looks ahead: a refresh token that will die of disuse, a client
  * secret near its end date, a refresh that keeps failing, an account
- * that needs a new sign-in.  Each problem comes with the command or the
- * portal step that fixes it.  Nothing here prints a token.
+ * that needs a new sign-in, a token_dir or token file open to other
+ * users.  A command line or config that check cannot use is UNKNOWN,
+ * with the reason on the status line.  Each problem comes with the
+ * command or the portal step that fixes it.  Nothing here prints a
+ * token.
  */
 #include "oauthmail-config.h"
 
@@ -21,6 +25,7 @@
 
 #include "cli.h"
 #include "lib/crypto.h"
+#include "lib/errorf.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/number.h"
@@ -28,16 +33,18 @@
 #include "token/oauthmail_conf.h"
 #include "token/provider.h"
 #include "token/token_cache.h"
+#include "token/token_perms.h"
 #include "token/token_store.h"
 
 #define STATUS_USAGE \
 	"status [ACCOUNT] [--json]\n  show each account's tokens and health"
 #define LIST_USAGE "list\n  list the configured accounts"
-#define CHECK_USAGE                                                        \
-	"check [--warn-days N]\n"                                          \
-	"  monitoring check (Nagios): exit 0 OK, 1 WARNING, 2 CRITICAL;\n" \
-	"  warns N days (default 14) before a refresh token or client "    \
-	"secret expires"
+#define CHECK_USAGE                                                           \
+	"check [ACCOUNT...] [--warn-days N] [--crit-days N] [--json]\n"       \
+	"  monitoring check (Nagios) of the accounts named (default: all):\n" \
+	"  exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; warns N days "        \
+	"(default 14)\n  before a refresh token or client secret expires, "   \
+	"CRITICAL N days before\n  (--crit-days, default 0: when expired)"
 #define DAY 86400
 
 /* What we know about one account, gathered once for all three commands */
@@ -253,6 +260,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return OM_ERR_CONFIG;
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;
+	if ((ret = cli_token_perms(cli, only)) != OM_OK) {
+		token_cache_close(&cache);
+		return ret;
+	}
 	states = gather_all(cli, cache, only, &n);
 	if (states == NULL)
 		ret = OM_ERR_TEMP;
@@ -294,31 +305,44 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	return states != NULL ? OM_OK : OM_ERR_TEMP;
 }
 
-enum level { LEVEL_OK, LEVEL_WARNING, LEVEL_CRITICAL };
+enum level { LEVEL_OK, LEVEL_WARNING, LEVEL_CRITICAL, LEVEL_UNKNOWN };
 
+static const char *const level_names[] = {"OK", "WARNING", "CRITICAL",
+					  "UNKNOWN"};
+
+#define PROBLEMS_MAX 8
+
+/* What check found for one account: each problem with its fix */
 struct finding {
 	enum level level;
-	char text[768];
+	size_t count;
+	char problem[PROBLEMS_MAX][768];
+};
+
+/* The command line of check */
+struct check_opts {
+	int warn_days;
+	int crit_days;
+	int as_json;
+	const char **names; /* the accounts named; none: all */
+	size_t count;
 };
 
 static void note(struct finding *f, enum level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* note - add a problem to the account's finding: the first replaces the
-   "ok" text, later ones are appended, the level is the worst of them */
+/* note - add a problem to the account's finding; the level is the worst
+   of them */
 static void note(struct finding *f, enum level level, const char *fmt, ...)
 {
-	size_t used = f->level == LEVEL_OK ? 0 : strlen(f->text);
 	va_list ap;
 
-	if (used > 0 && used + 2 < sizeof(f->text)) {
-		memcpy(f->text + used, "; ", 3);
-		used += 2;
-	}
 	if (level > f->level)
 		f->level = level;
+	if (f->count == PROBLEMS_MAX)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(f->text + used, sizeof(f->text) - used, fmt, ap);
+	vsnprintf(f->problem[f->count++], sizeof(f->problem[0]), fmt, ap);
 	va_end(ap);
 }
 
@@ -332,13 +356,30 @@ static int refresh_warn_days(const struct account_config *a, int warn_days)
 	return warn_days < days ? warn_days : days / 3;
 }
 
-static void check_refresh_token(const struct account_state *s, int warn_days,
-				struct finding *f)
+/* refresh_crit_days - crit_days, within the refresh warning window */
+static int refresh_crit_days(const struct account_config *a,
+			     const struct check_opts *o)
+{
+	int warn = refresh_warn_days(a, o->warn_days);
+
+	return o->crit_days < warn ? o->crit_days : warn;
+}
+
+/* soon - WARNING inside the warning window, CRITICAL inside the
+   critical one (seconds left l) */
+static enum level soon(long long l, int crit_days)
+{
+	return l <= (long long)crit_days * DAY ? LEVEL_CRITICAL : LEVEL_WARNING;
+}
+
+static void check_refresh_token(const struct account_state *s,
+				const struct check_opts *o, struct finding *f)
 {
 	const struct account_config *a = s->acct;
 	int days = provider_refresh_token_days(a);
-	long long warn = refresh_warn_days(a, warn_days);
+	long long warn = refresh_warn_days(a, o->warn_days);
 	long long l = left(s->refresh_expires);
+	enum level level = soon(l, refresh_crit_days(a, o));
 
 	if (s->refresh_expires == 0)
 		return;
@@ -356,7 +397,7 @@ static void check_refresh_token(const struct account_state *s, int warn_days,
 		     "oauthmail authorize %s",
 		     a->name, cli_time(s->refresh_expires), days, a->name);
 	else if (l <= warn * DAY && a->provider == PROVIDER_GOOGLE)
-		note(f, LEVEL_WARNING,
+		note(f, level,
 		     "%s: refresh token expires in %s (%s): Google gives apps "
 		     "in "
 		     "Testing mode 7-day refresh tokens; publish the app (In "
@@ -364,15 +405,15 @@ static void check_refresh_token(const struct account_state *s, int warn_days,
 		     a->name, cli_duration(l), cli_time(s->refresh_expires),
 		     a->name);
 	else if (l <= warn * DAY)
-		note(f, LEVEL_WARNING,
+		note(f, level,
 		     "%s: refresh token expires in %s (%s) unless used; run: "
 		     "oauthmail refresh %s --force (each refresh renews it)",
 		     a->name, cli_duration(l), cli_time(s->refresh_expires),
 		     a->name);
 }
 
-static void check_secret(const struct account_config *a, int warn_days,
-			 struct finding *f)
+static void check_secret(const struct account_config *a,
+			 const struct check_opts *o, struct finding *f)
 {
 	long long l = left(a->client_secret_expires);
 
@@ -385,8 +426,8 @@ static void check_secret(const struct account_config *a, int warn_days,
 		     "secrets), write it to client_secret_file, set "
 		     "client_secret_expires",
 		     a->name, cli_time(a->client_secret_expires));
-	else if (l <= (long long)warn_days * DAY)
-		note(f, LEVEL_WARNING,
+	else if (l <= (long long)o->warn_days * DAY)
+		note(f, soon(l, o->crit_days),
 		     "%s: client secret expires in %s (%s); create a new one "
 		     "(Entra admin center > App registrations > Certificates & "
 		     "secrets), write it to client_secret_file, set "
@@ -395,14 +436,29 @@ static void check_secret(const struct account_config *a, int warn_days,
 		     cli_time(a->client_secret_expires));
 }
 
-static void evaluate(const struct account_state *s, int warn_days,
-		     struct finding *f)
+/* check_perms - token_dir others can write: CRITICAL (token, refresh and
+   status refuse it); a token file or token_dir open to more: WARNING */
+static void check_perms(const struct account_state *s, const char *token_dir,
+			struct finding *f)
+{
+	const char *why;
+	enum token_perms_level p;
+
+	p = token_perms_account(token_dir, s->acct->name, &why);
+	if (p != TOKEN_PERMS_OK)
+		note(f,
+		     p == TOKEN_PERMS_REFUSE ? LEVEL_CRITICAL : LEVEL_WARNING,
+		     "%s: %s", s->acct->name, why);
+}
+
+static void evaluate(const struct account_state *s, const char *token_dir,
+		     const struct check_opts *o, struct finding *f)
 {
 	const struct account_config *a = s->acct;
 	const struct token_record *r = &s->rec;
 
-	f->level = LEVEL_OK;
-	snprintf(f->text, sizeof(f->text), "%s ok", a->name);
+	memset(f, 0, sizeof(*f));
+	check_perms(s, token_dir, f);
 	if (s->have_file < 0)
 		note(f, LEVEL_CRITICAL, "%s: %s", a->name, s->read_error);
 	else if (s->have_file == 0 && a->grant != GRANT_CLIENT_CREDENTIALS)
@@ -422,76 +478,302 @@ static void evaluate(const struct account_state *s, int warn_days,
 		     "%s: refresh failing: %s", a->name,
 		     r->last_error ? r->last_error : "?");
 	if (!r->reauth_needed)
-		check_refresh_token(s, warn_days, f);
-	check_secret(a, warn_days, f);
+		check_refresh_token(s, o, f);
+	check_secret(a, o, f);
 }
 
-static void perfdata(const struct account_state *s, int warn_days,
+/* finding_text - "NAME ok", or the problems joined by "; " */
+static void finding_text(const struct account_state *s, const struct finding *f,
+			 struct strbuf *out)
+{
+	size_t i;
+
+	if (f->count == 0)
+		strbuf_printf(out, "%s ok", s->acct->name);
+	for (i = 0; i < f->count; i++)
+		strbuf_printf(out, "%s%s", i ? "; " : "", f->problem[i]);
+}
+
+/* perfdata - Nagios plugin format, 'label'=value[UOM];warn;crit;min;max:
+   seconds left on the access token, days left for the refresh token and
+   the client secret, the thresholds as ranges ("14:" alerts below 14) */
+static void perfdata(const struct account_state *s, const struct check_opts *o,
 		     struct strbuf *perf)
 {
+	const struct account_config *a = s->acct;
+
+	if (s->rec.access_token != NULL)
+		strbuf_printf(perf, " '%s_token_s'=%llds;;;", a->name,
+			      left(s->rec.access_expires));
 	if (s->refresh_expires != 0)
-		strbuf_printf(perf, " %s_refresh_token_days=%lld;%d;0",
-			      s->acct->name, left(s->refresh_expires) / DAY,
-			      refresh_warn_days(s->acct, warn_days));
-	if (s->acct->client_secret_expires != 0)
-		strbuf_printf(
-			perf, " %s_client_secret_days=%lld;%d;0", s->acct->name,
-			left(s->acct->client_secret_expires) / DAY, warn_days);
+		strbuf_printf(perf, " '%s_refresh_days'=%lld;%d:;%d:;;",
+			      a->name, left(s->refresh_expires) / DAY,
+			      refresh_warn_days(a, o->warn_days),
+			      refresh_crit_days(a, o));
+	if (a->client_secret_expires != 0)
+		strbuf_printf(perf, " '%s_secret_days'=%lld;%d:;%d:;;", a->name,
+			      left(a->client_secret_expires) / DAY,
+			      o->warn_days, o->crit_days);
 }
 
-static enum level report(const struct account_state *states, size_t n,
-			 int warn_days)
+/* report - the Nagios status line with perfdata; with more than one
+   account, one line per account after it (long output) */
+static enum level report(const struct account_state *states,
+			 const struct finding *found, size_t n,
+			 const struct check_opts *o)
 {
-	static const char *const names[] = {"OK", "WARNING", "CRITICAL"};
-	struct strbuf text, perf;
-	struct finding f;
+	struct strbuf text, perf, line;
 	enum level worst = LEVEL_OK;
 	size_t i;
 
-	strbuf_init(&text, 64 * 1024);
+	strbuf_init(&text, 256 * 1024);
 	strbuf_init(&perf, 64 * 1024);
 	for (i = 0; i < n; i++) {
-		evaluate(&states[i], warn_days, &f);
-		if (f.level > worst)
-			worst = f.level;
-		strbuf_printf(&text, "%s%s", i ? "; " : "", f.text);
-		perfdata(&states[i], warn_days, &perf);
+		if (found[i].level > worst)
+			worst = found[i].level;
+		strbuf_append_str(&text, i ? "; " : "");
+		finding_text(&states[i], &found[i], &text);
+		perfdata(&states[i], o, &perf);
 	}
-	if (n == 0)
-		strbuf_append_str(&text, "no accounts configured");
-	printf("OAUTHMAIL %s - %s%s%s\n", names[worst], text.data,
-	       perf.len ? " |" : "", perf.len ? perf.data : "");
+	printf("OAUTHMAIL %s - %s%s%s\n", level_names[worst],
+	       text.data ? text.data : "", perf.len ? " |" : "",
+	       perf.len ? perf.data : "");
+	for (i = 0; n > 1 && i < n; i++) {
+		strbuf_init(&line, 64 * 1024);
+		finding_text(&states[i], &found[i], &line);
+		printf("%s: %s: %s\n", states[i].acct->name,
+		       level_names[found[i].level], line.data);
+		strbuf_free(&line);
+	}
 	strbuf_free(&text);
 	strbuf_free(&perf);
 	return worst;
 }
 
-int cmd_check(struct cli *cli, int argc, char **argv)
+static void add_number(cJSON *o, const char *key, int known, long long v)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, key, (double)v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *finding_json(const struct account_state *s,
+			   const struct finding *f)
+{
+	const struct account_config *a = s->acct;
+	cJSON *o = cJSON_CreateObject(), *problems;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	add_str(o, "account", a->name);
+	add_str(o, "status", level_names[f->level]);
+	problems = cJSON_AddArrayToObject(o, "problems");
+	for (i = 0; problems != NULL && i < f->count; i++)
+		cJSON_AddItemToArray(problems,
+				     cJSON_CreateString(f->problem[i]));
+	add_number(o, "token_seconds_left", s->rec.access_token != NULL,
+		   left(s->rec.access_expires));
+	add_number(o, "refresh_token_days_left", s->refresh_expires != 0,
+		   left(s->refresh_expires) / DAY);
+	add_number(o, "client_secret_days_left", a->client_secret_expires != 0,
+		   left(a->client_secret_expires) / DAY);
+	add_time(o, "access_expires", s->rec.access_expires);
+	add_time(o, "refresh_token_expires", s->refresh_expires);
+	add_time(o, "client_secret_expires", a->client_secret_expires);
+	return o;
+}
+
+/* print_check_json - {"status", "exit", "summary", "warn_days",
+   "crit_days", "accounts": [...]} (docs/oauthmail.1, check --json) */
+static void print_check_json(enum level level, const char *summary,
+			     const struct account_state *states,
+			     const struct finding *found, size_t n,
+			     const struct check_opts *o)
+{
+	cJSON *root = cJSON_CreateObject(), *list;
+	char *out = NULL;
+	size_t i;
+
+	if (root != NULL) {
+		add_str(root, "status", level_names[level]);
+		cJSON_AddNumberToObject(root, "exit", level);
+		add_str(root, "summary", summary);
+		cJSON_AddNumberToObject(root, "warn_days", o->warn_days);
+		cJSON_AddNumberToObject(root, "crit_days", o->crit_days);
+		list = cJSON_AddArrayToObject(root, "accounts");
+		for (i = 0; list != NULL && i < n; i++)
+			cJSON_AddItemToArray(
+				list, finding_json(&states[i], &found[i]));
+		out = cJSON_Print(root);
+	}
+	printf("%s\n", out ? out : "{\"status\": \"UNKNOWN\", \"exit\": 3}");
+	free(out);
+	cJSON_Delete(root);
+}
+
+/* unknown - the check could not run: exit 3 with the reason on the
+   status line (or in the JSON) */
+static int unknown(const struct check_opts *o, const char *reason)
+{
+	const char *why = printable(reason, 600);
+
+	if (o->as_json)
+		print_check_json(LEVEL_UNKNOWN, why, NULL, NULL, 0, o);
+	else
+		printf("OAUTHMAIL UNKNOWN - %s\n", why);
+	return LEVEL_UNKNOWN;
+}
+
+/* days_option - the value of --warn-days / --crit-days; NULL, or why not */
+static const char *days_option(int argc, char **argv, int *i, int *days_r)
+{
+	unsigned long long v;
+
+	if (*i + 1 >= argc || number_parse(argv[*i + 1], 0, 365, &v) != 0)
+		return errorf("%s wants a whole number of days from 0 to 365",
+			      argv[*i]);
+	*days_r = (int)v;
+	(*i)++;
+	return NULL;
+}
+
+/* check_options - parse the command line into o; NULL, or what is wrong
+   with it (o->as_json is set even then) */
+static const char *check_options(int argc, char **argv, struct check_opts *o)
+{
+	const char *bad = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			o->as_json = 1;
+	for (i = 1; i < argc && bad == NULL; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			continue;
+		else if (strcmp(argv[i], "--warn-days") == 0)
+			bad = days_option(argc, argv, &i, &o->warn_days);
+		else if (strcmp(argv[i], "--crit-days") == 0)
+			bad = days_option(argc, argv, &i, &o->crit_days);
+		else if (argv[i][0] == '-')
+			bad = errorf("unknown option %s",
+				     printable(argv[i], 64));
+		else
+			o->names[o->count++] = argv[i];
+	}
+	if (bad == NULL && o->crit_days > o->warn_days)
+		bad = errorf("--crit-days %d is more than --warn-days %d",
+			     o->crit_days, o->warn_days);
+	return bad;
+}
+
+/* check_load - the config and the token cache; NULL, or why not */
+static const char *check_load(struct cli *cli, struct token_cache **cache_r)
+{
+	const char *error;
+
+	if (cli->cfg == NULL &&
+	    config_load(cli->config_path, &cli->cfg, &error) < 0)
+		return errorf("configuration error: %s", error);
+	if (token_cache_open(cli->cfg, cache_r, &error) < 0)
+		return errorf("configuration error: %s", error);
+	return NULL;
+}
+
+/* check_gather - the states of the accounts named (all when none), in
+   the order named; NULL with why_r for a name not in the config */
+static struct account_state *check_gather(struct cli *cli,
+					  struct token_cache *cache,
+					  const struct check_opts *o, size_t *n,
+					  const char **why_r)
+{
+	const struct oauthmail_config *cfg = cli->cfg;
+	const struct account_config *a;
+	struct account_state *states;
+	size_t i;
+
+	*n = 0;
+	*why_r = "out of memory";
+	if (o->count == 0)
+		return gather_all(cli, cache, NULL, n);
+	if ((states = calloc(o->count, sizeof(*states))) == NULL)
+		return NULL;
+	for (i = 0; i < o->count; i++) {
+		if ((a = config_find_account(cfg, o->names[i])) == NULL) {
+			*why_r = errorf("account '%s' is not in %s (see: "
+					"oauthmail list)",
+					printable(o->names[i], 64), cfg->path);
+			free_states(states, *n);
+			*n = 0;
+			return NULL;
+		}
+		gather(cache, a, &states[(*n)++]);
+	}
+	return states;
+}
+
+/* check_run - evaluate and print; the exit code */
+static int check_run(struct cli *cli, struct token_cache *cache,
+		     const struct check_opts *o)
 {
 	struct account_state *states;
-	struct token_cache *cache;
-	unsigned long long warn_days = 14;
-	enum level worst;
-	int i;
-	size_t n;
+	struct finding *found;
+	struct strbuf summary;
+	enum level worst = LEVEL_OK;
+	const char *why;
+	size_t i, n;
+
+	if ((states = check_gather(cli, cache, o, &n, &why)) == NULL)
+		return unknown(o, why);
+	if (n == 0) {
+		free_states(states, n);
+		return unknown(o, errorf("no accounts in %s", cli->cfg->path));
+	}
+	if ((found = calloc(n, sizeof(*found))) == NULL) {
+		free_states(states, n);
+		return unknown(o, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		evaluate(&states[i], cli->cfg->token_dir, o, &found[i]);
+	if (o->as_json) {
+		strbuf_init(&summary, 256 * 1024);
+		for (i = 0; i < n; i++) {
+			if (found[i].level > worst)
+				worst = found[i].level;
+			strbuf_append_str(&summary, i ? "; " : "");
+			finding_text(&states[i], &found[i], &summary);
+		}
+		print_check_json(worst, summary.data, states, found, n, o);
+		strbuf_free(&summary);
+	} else
+		worst = report(states, found, n, o);
+	free(found);
+	free_states(states, n);
+	return (int)worst;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	struct check_opts o = {14, 0, 0, NULL, 0};
+	struct token_cache *cache = NULL;
+	const char *why;
+	int ret;
 
 	if (cli_help(argc, argv, CHECK_USAGE))
 		return OM_OK;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--warn-days") == 0 && i + 1 < argc &&
-		    number_parse(argv[++i], 0, 365, &warn_days) == 0)
-			continue;
+	if ((o.names = calloc((size_t)argc, sizeof(*o.names))) == NULL)
+		return unknown(&o, "out of memory");
+	if ((why = check_options(argc, argv, &o)) != NULL) {
 		fprintf(stderr, "usage: oauthmail %s\n", CHECK_USAGE);
-		return OM_ERR_USAGE;
-	}
-	if (cli_config(cli) == NULL || cli_open_cache(cli, &cache) != OM_OK) {
-		printf("OAUTHMAIL CRITICAL - configuration error (see "
-		       "stderr)\n");
-		return LEVEL_CRITICAL;
-	}
-	states = gather_all(cli, cache, NULL, &n);
-	worst = states ? report(states, n, (int)warn_days) : LEVEL_CRITICAL;
-	free_states(states, n);
+		ret = unknown(&o, errorf("usage: %s (see: oauthmail check "
+					 "--help)",
+					 why));
+	} else if ((why = check_load(cli, &cache)) != NULL)
+		ret = unknown(&o, why);
+	else
+		ret = check_run(cli, cache, &o);
 	token_cache_close(&cache);
-	return (int)worst;
+	free(o.names);
+	return ret;
 }

@@ -42,6 +42,20 @@ static int one_account_arg(int argc, char **argv, const char *usage,
 	return -1;
 }
 
+/* open_checked - the token cache, once token_dir and the account's file
+ * are known to be closed to others (warned about, or refused) */
+static int open_checked(struct cli *cli, const char *account,
+			struct token_cache **cache_r)
+{
+	int ret;
+
+	if ((ret = cli_open_cache(cli, cache_r)) != OM_OK)
+		return ret;
+	if ((ret = cli_token_perms(cli, account)) != OM_OK)
+		token_cache_close(cache_r);
+	return ret;
+}
+
 int cmd_token(struct cli *cli, int argc, char **argv)
 {
 	struct token_cache *cache;
@@ -54,7 +68,7 @@ int cmd_token(struct cli *cli, int argc, char **argv)
 		return OM_OK;
 	if (one_account_arg(argc, argv, TOKEN_USAGE, &account, NULL) < 0)
 		return OM_ERR_USAGE;
-	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+	if ((ret = open_checked(cli, account, &cache)) != OM_OK)
 		return ret;
 	st = token_cache_get(cache, account, &tok, &error);
 	if (st == OM_OK)
@@ -77,7 +91,7 @@ int cmd_refresh(struct cli *cli, int argc, char **argv)
 		return OM_OK;
 	if (one_account_arg(argc, argv, REFRESH_USAGE, &account, &force) < 0)
 		return OM_ERR_USAGE;
-	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
+	if ((ret = open_checked(cli, account, &cache)) != OM_OK)
 		return ret;
 	st = force ? token_cache_refresh(cache, account, &tok, &error)
 		   : token_cache_get(cache, account, &tok, &error);
