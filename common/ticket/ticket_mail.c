@@ -493,18 +493,40 @@ static void dsn_from_message(struct ticket_mail *m, GMimeMessage *inner,
 	collect_refs(&m->dsn_refs, GMIME_OBJECT(inner), o);
 }
 
+/* A header block (no body) parsed as a message: NULL when GMime finds
+ * none.  The caller unrefs it. */
+static GMimeMessage *parse_header_block(const char *headers, size_t len,
+					GMimeParserOptions *o)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(headers, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+	GMimeMessage *msg;
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, o);
+	g_object_unref(parser);
+	g_object_unref(s);
+	return msg;
+}
+
+/* A headers-only copy of the bounced message (text/rfc822-headers):
+ * its Message-ID, In-Reply-To and References, as for message/rfc822
+ * (a reply sent from the help desk's own mail client has a Message-ID
+ * we never stored, but answers one we did). */
 static void dsn_from_headers_part(struct ticket_mail *m, GMimeObject *obj)
 {
+	GMimeParserOptions *o = parser_options(NULL); /* not our warnings */
 	struct strbuf sb;
 	int trunc = 0;
-	char *mid;
+	GMimeMessage *inner;
 
 	strbuf_init(&sb, 64 * 1024);
 	read_text(obj, &sb, &trunc);
-	mid = ticket_mail_message_id(sb.data ? sb.data : "", sb.len);
-	if (mid != NULL)
-		ticket_strv_add(&m->dsn_refs, mid, REFS_MAX);
-	free(mid);
+	inner = parse_header_block(sb.data ? sb.data : "", sb.len, o);
+	dsn_from_message(m, inner, o);
+	if (inner != NULL)
+		g_object_unref(inner);
+	g_mime_parser_options_free(o);
 	strbuf_free(&sb);
 }
 
@@ -732,23 +754,16 @@ const char *ticket_mail_header(const struct ticket_mail *m, const char *name)
 char *ticket_mail_message_id(const char *headers, size_t len)
 {
 	GMimeParserOptions *o;
-	GMimeParser *parser;
 	GMimeMessage *msg;
-	GMimeStream *s;
 	char *mid = NULL;
 
 	library_init();
-	s = g_mime_stream_mem_new_with_buffer(headers, len);
 	o = parser_options(NULL);
-	parser = g_mime_parser_new_with_stream(s);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	msg = g_mime_parser_construct_message(parser, o);
+	msg = parse_header_block(headers, len, o);
 	if (msg != NULL && g_mime_message_get_message_id(msg) != NULL)
 		mid = strdup(g_mime_message_get_message_id(msg));
 	if (msg != NULL)
 		g_object_unref(msg);
-	g_object_unref(parser);
-	g_object_unref(s);
 	g_mime_parser_options_free(o);
 	return mid;
 }

@@ -107,6 +107,38 @@ static void test_dsn(void)
 	ticket_mail_free(&m);
 }
 
+/* A headers-only returned message (text/rfc822-headers, as Postfix
+ * sends for RET=HDRS): its In-Reply-To and References count too, so a
+ * reply sent from the help desk's own mail client (a Message-ID we
+ * never stored) still finds the ticket it answered. */
+static void test_dsn_headers_only(void)
+{
+	struct ticket_mail *m = parse(
+		"From: MAILER-DAEMON@x\nMIME-Version: 1.0\nContent-Type: "
+		"multipart/report; report-type=delivery-status; boundary=r\n\n"
+		"--r\nContent-Type: text/plain\n\nfailed\n"
+		"--r\nContent-Type: message/delivery-status\n\nAction: failed\n"
+		"--r\nContent-Type: text/rfc822-headers\n\n"
+		"From: agent@desk.example\nMessage-ID: "
+		"<client-1@desk.example>\n"
+		"In-Reply-To: <asked@customer.example>\n"
+		"References: <first@customer.example>\n"
+		" <asked@customer.example>\n--r--\n",
+		4096);
+
+	check_int("is dsn", m->is_dsn, 1);
+	check_int("three ids", (long long)m->dsn_refs.n, 3);
+	check_str("its Message-ID first", m->dsn_refs.v[0],
+		  "client-1@desk.example");
+	check_str("then In-Reply-To", m->dsn_refs.n > 1 ? m->dsn_refs.v[1] : "",
+		  "asked@customer.example");
+	check_str("then References", m->dsn_refs.n > 2 ? m->dsn_refs.v[2] : "",
+		  "first@customer.example");
+	check_int("not malformed",
+		  (long long)(m->flags & TICKET_FLAG_MALFORMED), 0);
+	ticket_mail_free(&m);
+}
+
 static void test_helpers(void)
 {
 	static const char hdrs[] = "Subject: x\nMessage-Id:  <abc@def> \n\n";
@@ -198,6 +230,7 @@ int main(void)
 	test_bodies();
 	test_unparsed();
 	test_dsn();
+	test_dsn_headers_only();
 	test_helpers();
 	test_fd();
 	test_attached_message();
