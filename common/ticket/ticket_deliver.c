@@ -360,6 +360,7 @@ static int decide(struct filing *f, const char **error_r)
 		.dsn_refs = &m->dsn_refs,
 		.subject = m->subject,
 		.from_addr = m->from_addr,
+		.raw_subject = m->raw_subject,
 	};
 	struct ticket_thread_decision dec;
 	enum ticket_status st;

@@ -60,8 +60,10 @@ struct ticket_mail {
 	char *reply_to; /* lower-case addr-spec, or NULL */
 	struct ticket_strv to;
 	struct ticket_strv cc;
-	char *subject; /* UTF-8, "" when missing */
-	time_t date;   /* Date header, 0 when missing or bad */
+	char *subject;	   /* UTF-8, "" when missing */
+	char *raw_subject; /* as sent (undecoded, unfolded), NULL when
+			    * missing */
+	time_t date;	   /* Date header, 0 when missing or bad */
 	struct strbuf text;
 	struct strbuf html;
 	struct ticket_part *parts;
