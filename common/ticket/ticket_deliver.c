@@ -421,24 +421,13 @@ static int add_participants(struct filing *f, const char **error_r)
 	return 0;
 }
 
-static char *join(const struct ticket_strv *sv)
-{
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb, 64 * 1024);
-	for (i = 0; i < sv->n; i++)
-		if (strbuf_printf(&sb, "%s%s", i ? ", " : "", sv->v[i]) < 0)
-			break;
-	return strbuf_steal(&sb);
-}
-
 static int insert_message(struct filing *f, int64_t *id_r, const char **error_r)
 {
 	struct ticket_mail *m = f->m;
 	struct ticket_store_msg sm;
 	char flags[160];
-	char *to = join(&m->to), *cc = join(&m->cc);
+	char *to = ticket_strv_join(&m->to, ", ");
+	char *cc = ticket_strv_join(&m->cc, ", ");
 	int r;
 
 	memset(&sm, 0, sizeof(sm));

@@ -126,6 +126,24 @@ int ticket_strv_add(struct ticket_strv *sv, const char *s, size_t max)
 	return 0;
 }
 
+char *ticket_strv_join(const struct ticket_strv *sv, const char *sep)
+{
+	size_t i, len = 1, at = 0, n;
+	char *out;
+
+	for (i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + (i ? strlen(sep) : 0);
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; i < sv->n; i++) {
+		n = (size_t)snprintf(out + at, len - at, "%s%s", i ? sep : "",
+				     sv->v[i]);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
+}
+
 void ticket_strv_free(struct ticket_strv *sv)
 {
 	size_t i;
@@ -392,6 +410,11 @@ static int addrs_add(struct ticket_strv *sv, InternetAddressList *list,
 		free(addr);
 	}
 	return 0;
+}
+
+int ticket_mail_addrs(InternetAddressList *list, struct ticket_strv *out)
+{
+	return addrs_add(out, list, 0);
 }
 
 static int first_mailbox(InternetAddressList *list, char **addr_r,

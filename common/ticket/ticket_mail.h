@@ -128,6 +128,14 @@ int ticket_strv_add(struct ticket_strv *sv, const char *s, size_t max);
 /* ticket_strv_has - 1 when s is in the list */
 int ticket_strv_has(const struct ticket_strv *sv, const char *s);
 
+/* ticket_strv_join - the strings with sep between them, as a new
+ * string ("" for none); NULL out of memory */
+char *ticket_strv_join(const struct ticket_strv *sv, const char *sep);
+
+/* ticket_mail_addrs - the mailboxes of list (groups expanded) as
+ * lower-case addr-specs appended to out; 0, or -1 out of memory */
+int ticket_mail_addrs(InternetAddressList *list, struct ticket_strv *out);
+
 /* ticket_strv_free - free the strings and the array */
 void ticket_strv_free(struct ticket_strv *sv);
 
