@@ -88,7 +88,7 @@ static const char *how(const struct ticket_delivery *d)
 
 static int report(const struct ticket_queue *q, const struct ticket_delivery *d)
 {
-	const char *kind = ticket_mail_kind_name(d->kind);
+	const char *kind = ticket_mail_class_name(d->kind, d->flags);
 
 	switch (d->outcome) {
 	case TICKET_TOO_LARGE:

@@ -595,6 +595,7 @@ static void report(struct filing *f)
 
 	d->ticket = f->ticket;
 	d->kind = f->m->kind;
+	d->flags = f->m->flags;
 	snprintf(d->reason, sizeof(d->reason), "%s", f->m->reason);
 	snprintf(d->from, sizeof(d->from), "%s",
 		 f->m->from_addr ? f->m->from_addr : "");

@@ -59,6 +59,13 @@ const char *ticket_mail_kind_name(enum ticket_kind kind)
 	return kind_names[kind];
 }
 
+const char *ticket_mail_class_name(enum ticket_kind kind, unsigned int flags)
+{
+	if (kind == TICKET_KIND_AUTOREPLY && (flags & TICKET_FLAG_LIST))
+		return "list";
+	return ticket_mail_kind_name(kind);
+}
+
 int ticket_mail_kind_parse(const char *name)
 {
 	size_t i;

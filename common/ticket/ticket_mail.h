@@ -112,6 +112,12 @@ int ticket_mail_part_copy(struct ticket_part *part, int fd, uint64_t max,
 /* ticket_mail_kind_name - "customer", "reply", "auto-reply", ... */
 const char *ticket_mail_kind_name(enum ticket_kind kind);
 
+/* ticket_mail_class_name - what a message is called in reports (the
+ * deliver line, the log): its kind name, but "list" for mailing-list
+ * traffic (kind auto-reply, flag list; the stored kind and the JSON
+ * keep "auto-reply") */
+const char *ticket_mail_class_name(enum ticket_kind kind, unsigned int flags);
+
 /* ticket_mail_kind_parse - the reverse; -1 when unknown */
 int ticket_mail_kind_parse(const char *name);
 

@@ -252,6 +252,12 @@ echo x | tq reply "$A" --cc HELP@tickets.test >"$T/out" 2>&1
 t_eq $? 1 "--cc the queue itself: usage"
 t_grep "queue's own address" "$T/out" "says it would loop"
 
+# --- list mail is reported as list (stored kind and JSON: auto-reply)
+tq deliver <"$C/042-list-id.eml" >"$T/out"
+t_eq $? 0 "list mail stored"
+t_grep "^ticketq: stored, no ticket \(list: List-Id: " "$T/out" "reported as list, not auto-reply"
+t_eq "$(rows "SELECT kind || ' ' || flags FROM messages WHERE message_id = (SELECT message_id FROM messages ORDER BY id DESC LIMIT 1)")" "auto-reply list no-auto-answer" "stored kind unchanged, flagged list"
+
 # --- close, reopen
 tq close "$A" >"$T/out"
 t_eq $? 0 "close"

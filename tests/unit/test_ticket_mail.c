@@ -174,6 +174,24 @@ static void test_dsn_headers_only(void)
 	ticket_mail_free(&m);
 }
 
+/* What deliver calls a message: list mail is "list", the kind stays. */
+static void test_class_names(void)
+{
+	check_str("list",
+		  ticket_mail_class_name(TICKET_KIND_AUTOREPLY,
+					 TICKET_FLAG_LIST |
+						 TICKET_FLAG_NO_AUTO_ANSWER),
+		  "list");
+	check_str(
+		"auto-reply",
+		ticket_mail_class_name(TICKET_KIND_AUTOREPLY, TICKET_FLAG_OOO),
+		"auto-reply");
+	check_str("customer", ticket_mail_class_name(TICKET_KIND_CUSTOMER, 0),
+		  "customer");
+	check_str("the kind keeps its name",
+		  ticket_mail_kind_name(TICKET_KIND_AUTOREPLY), "auto-reply");
+}
+
 static void test_helpers(void)
 {
 	static const char hdrs[] = "Subject: x\nMessage-Id:  <abc@def> \n\n";
@@ -268,6 +286,7 @@ int main(void)
 	test_dsn();
 	test_dsn_headers_only();
 	test_helpers();
+	test_class_names();
 	test_fd();
 	test_attached_message();
 	g_mime_shutdown();
