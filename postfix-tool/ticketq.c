@@ -40,7 +40,7 @@ static const struct cli_command commands[] = {
 	{"show", CLI_FN(tq_show),
 	 "show ID [--json]                        a ticket and its thread"},
 	{"reply", CLI_FN(tq_reply),
-	 "reply ID [--auto]                       answer (body on stdin)"},
+	 "reply ID [--auto] [--to A] [--cc A]     answer (body on stdin)"},
 	{"close", CLI_FN(tq_close),
 	 "close ID                                close a ticket"},
 	{"reopen", CLI_FN(tq_reopen),

@@ -12,6 +12,10 @@
  *       DSN and log, a usage error's usage follows on stderr
  *   65  the message is over max_message_size: "5.3.4 ..." first
  *
+ * SIGXFSZ is ignored: past a file-size limit the write fails (EFBIG),
+ * the temp file is removed and the delivery defers with 75, naming
+ * the limit.
+ *
  * Output goes to stdout (pipe(8) puts it into the log and the DSN) and
  * to syslog (mail facility), never to the message's sender verbatim.
  *
@@ -84,7 +88,7 @@ static const char *how(const struct ticket_delivery *d)
 
 static int report(const struct ticket_queue *q, const struct ticket_delivery *d)
 {
-	const char *kind = ticket_mail_kind_name(d->kind);
+	const char *kind = ticket_mail_class_name(d->kind, d->flags);
 
 	switch (d->outcome) {
 	case TICKET_TOO_LARGE:
@@ -140,6 +144,10 @@ int tq_deliver(struct tq_cli *cli)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file-size limit (ulimit -f, local(8)'s mailbox_size_limit)
+	 * a write fails with EFBIG and we defer cleanly, instead of being
+	 * killed with a partial file in tmp/ */
+	signal(SIGXFSZ, SIG_IGN);
 	log_to_stderr(0);
 	log_to_syslog(1);
 	if (tq_parse_options(cli, usage_text, longopts, deliver_opt, &o) !=

@@ -360,6 +360,7 @@ static int decide(struct filing *f, const char **error_r)
 		.dsn_refs = &m->dsn_refs,
 		.subject = m->subject,
 		.from_addr = m->from_addr,
+		.raw_subject = m->raw_subject,
 	};
 	struct ticket_thread_decision dec;
 	enum ticket_status st;
@@ -420,24 +421,13 @@ static int add_participants(struct filing *f, const char **error_r)
 	return 0;
 }
 
-static char *join(const struct ticket_strv *sv)
-{
-	struct strbuf sb;
-	size_t i;
-
-	strbuf_init(&sb, 64 * 1024);
-	for (i = 0; i < sv->n; i++)
-		if (strbuf_printf(&sb, "%s%s", i ? ", " : "", sv->v[i]) < 0)
-			break;
-	return strbuf_steal(&sb);
-}
-
 static int insert_message(struct filing *f, int64_t *id_r, const char **error_r)
 {
 	struct ticket_mail *m = f->m;
 	struct ticket_store_msg sm;
 	char flags[160];
-	char *to = join(&m->to), *cc = join(&m->cc);
+	char *to = ticket_strv_join(&m->to, ", ");
+	char *cc = ticket_strv_join(&m->cc, ", ");
 	int r;
 
 	memset(&sm, 0, sizeof(sm));
@@ -605,6 +595,7 @@ static void report(struct filing *f)
 
 	d->ticket = f->ticket;
 	d->kind = f->m->kind;
+	d->flags = f->m->flags;
 	snprintf(d->reason, sizeof(d->reason), "%s", f->m->reason);
 	snprintf(d->from, sizeof(d->from), "%s",
 		 f->m->from_addr ? f->m->from_addr : "");

@@ -25,6 +25,7 @@ struct ticket_delivery {
 	int in_maildir;	 /* the raw copy is in new/ (or cur/) */
 	const char *how; /* how it was threaded: "References", "subject tag" */
 	enum ticket_kind kind;
+	unsigned int flags; /* enum ticket_flag bits */
 	char reason[160];
 	char from[256];
 	uint64_t size;

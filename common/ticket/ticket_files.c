@@ -43,6 +43,7 @@
 #include "lib/errorf.h"
 #include "lib/strbuf.h"
 #include "ticket/ticket_files.h"
+#include "ticket/ticket_ioerr.h"
 #include "ticket/ticket_mail.h"
 
 #define NAME_TRIES 4   /* name.ext, name-2.ext ... name-4.ext */
@@ -248,8 +249,8 @@ static int save_part(const char *dir, const char *rel, uint64_t ticket,
 	fd = open_unique(dir, name, tag, index, path, sizeof(path), final,
 			 sizeof(final));
 	if (fd < 0) {
-		*error_r =
-			errorf("create %s/%s: %s", dir, name, strerror(errno));
+		*error_r = errorf("create %s/%s: %s", dir, name,
+				  ticket_ioerr_text(errno));
 		return -1;
 	}
 	r = ticket_mail_part_copy(p, fd, max, &p->size);
@@ -263,8 +264,8 @@ static int save_part(const char *dir, const char *rel, uint64_t ticket,
 		p->skipped = r == 1;
 		errno = saved;
 		if (r < 0)
-			*error_r =
-				errorf("write %s: %s", path, strerror(errno));
+			*error_r = errorf("write %s: %s", path,
+					  ticket_ioerr_text(errno));
 		return r < 0 ? -1 : 0;
 	}
 	if (ticket_strv_add(created, path, (size_t)-1) < 0 ||

@@ -59,6 +59,13 @@ const char *ticket_mail_kind_name(enum ticket_kind kind)
 	return kind_names[kind];
 }
 
+const char *ticket_mail_class_name(enum ticket_kind kind, unsigned int flags)
+{
+	if (kind == TICKET_KIND_AUTOREPLY && (flags & TICKET_FLAG_LIST))
+		return "list";
+	return ticket_mail_kind_name(kind);
+}
+
 int ticket_mail_kind_parse(const char *name)
 {
 	size_t i;
@@ -124,6 +131,24 @@ int ticket_strv_add(struct ticket_strv *sv, const char *s, size_t max)
 		return -1;
 	sv->n++;
 	return 0;
+}
+
+char *ticket_strv_join(const struct ticket_strv *sv, const char *sep)
+{
+	size_t i, len = 1, at = 0, n;
+	char *out;
+
+	for (i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + (i ? strlen(sep) : 0);
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; i < sv->n; i++) {
+		n = (size_t)snprintf(out + at, len - at, "%s%s", i ? sep : "",
+				     sv->v[i]);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
 }
 
 void ticket_strv_free(struct ticket_strv *sv)
@@ -394,6 +419,11 @@ static int addrs_add(struct ticket_strv *sv, InternetAddressList *list,
 	return 0;
 }
 
+int ticket_mail_addrs(InternetAddressList *list, struct ticket_strv *out)
+{
+	return addrs_add(out, list, 0);
+}
+
 static int first_mailbox(InternetAddressList *list, char **addr_r,
 			 char **name_r)
 {
@@ -493,18 +523,40 @@ static void dsn_from_message(struct ticket_mail *m, GMimeMessage *inner,
 	collect_refs(&m->dsn_refs, GMIME_OBJECT(inner), o);
 }
 
+/* A header block (no body) parsed as a message: NULL when GMime finds
+ * none.  The caller unrefs it. */
+static GMimeMessage *parse_header_block(const char *headers, size_t len,
+					GMimeParserOptions *o)
+{
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(headers, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+	GMimeMessage *msg;
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, o);
+	g_object_unref(parser);
+	g_object_unref(s);
+	return msg;
+}
+
+/* A headers-only copy of the bounced message (text/rfc822-headers):
+ * its Message-ID, In-Reply-To and References, as for message/rfc822
+ * (a reply sent from the help desk's own mail client has a Message-ID
+ * we never stored, but answers one we did). */
 static void dsn_from_headers_part(struct ticket_mail *m, GMimeObject *obj)
 {
+	GMimeParserOptions *o = parser_options(NULL); /* not our warnings */
 	struct strbuf sb;
 	int trunc = 0;
-	char *mid;
+	GMimeMessage *inner;
 
 	strbuf_init(&sb, 64 * 1024);
 	read_text(obj, &sb, &trunc);
-	mid = ticket_mail_message_id(sb.data ? sb.data : "", sb.len);
-	if (mid != NULL)
-		ticket_strv_add(&m->dsn_refs, mid, REFS_MAX);
-	free(mid);
+	inner = parse_header_block(sb.data ? sb.data : "", sb.len, o);
+	dsn_from_message(m, inner, o);
+	if (inner != NULL)
+		g_object_unref(inner);
+	g_mime_parser_options_free(o);
 	strbuf_free(&sb);
 }
 
@@ -582,20 +634,179 @@ static int walk(struct ticket_mail *m, GMimeObject *obj, int depth,
 	return 0;
 }
 
-static int fill_strings(struct ticket_mail *m)
+/* --- the Subject, around a GMime 3.2.13 bug ------------------------
+ *
+ * GMime joins adjacent encoded words of one charset and decodes their
+ * base64 as one run; after a word that ends in '=' padding its decoder
+ * stops, and the text of the words that follow is lost:
+ * "=?utf-8?B?YQ==?= =?utf-8?B?Yg==?=" decodes to "a" (checked with a
+ * test program against Debian 12's libgmime-3.0-0 3.2.13, strict and
+ * loose mode alike; a Q word or plain text after it survives, and so
+ * does "=?utf-8?B?YWJj?= =?utf-8?B?ZA==?=" without padding).  A
+ * subject tag in such a word vanished, and the reply opened a new
+ * ticket.  When the raw Subject has a padded B word followed by another
+ * encoded word, each encoded word is decoded alone, still by GMime
+ * (g_mime_utils_header_decode_text), plain text by
+ * g_mime_utils_decode_8bit, and the pieces joined as RFC 2047 6.2 says
+ * (blanks between two encoded words dropped).  Every other subject is
+ * GMime's own decoding.  Limitation: a character split across such
+ * words (which RFC 2047 forbids) decodes as two broken halves. */
+
+/* Length of the encoded word "=?charset?B?text?=" at p, 0 if there is
+ * none; *padded_b says it is a B word ending in '=' padding. */
+static size_t encoded_word_len(const char *p, int *padded_b)
+{
+	const char *q, *t, *end;
+
+	if (p[0] != '=' || p[1] != '?')
+		return 0;
+	q = p + 2 + strcspn(p + 2, "? \t\r\n");
+	if (*q != '?' || q == p + 2 || q[1] == '\0' ||
+	    strchr("BbQq", q[1]) == NULL || q[2] != '?')
+		return 0;
+	t = q + 3;
+	end = t + strcspn(t, "? \t\r\n");
+	if (end[0] != '?' || end[1] != '=')
+		return 0;
+	*padded_b = (q[1] == 'B' || q[1] == 'b') && end > t && end[-1] == '=';
+	return (size_t)(end + 2 - p);
+}
+
+/* 1 when GMime would lose text: a padded B word, then (after blanks
+ * only) another encoded word. */
+static int subject_needs_words(const char *raw)
+{
+	const char *p = raw;
+	int padded = 0, after_padded = 0;
+	size_t n;
+
+	for (; *p != '\0'; p++) {
+		n = encoded_word_len(p, &padded);
+		if (n > 0 && after_padded)
+			return 1;
+		if (n > 0) {
+			after_padded = padded;
+			p += n - 1;
+		} else if (strchr(" \t\r\n", *p) == NULL) {
+			after_padded = 0;
+		}
+	}
+	return 0;
+}
+
+/* Plain text between encoded words, unfolded and made UTF-8; blanks
+ * only between two encoded words are dropped (RFC 2047 6.2). */
+static void append_plain(GString *out, GMimeParserOptions *o, const char *p,
+			 size_t len, int between_words)
+{
+	GString *run = g_string_new(NULL);
+	char *text;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			g_string_append_c(run, p[i]);
+	if (run->len > 0 &&
+	    !(between_words && strspn(run->str, " \t") == run->len)) {
+		text = g_mime_utils_decode_8bit(o, run->str, run->len);
+		g_string_append(out, text);
+		g_free(text);
+	}
+	g_string_free(run, TRUE);
+}
+
+static void append_word(GString *out, GMimeParserOptions *o, const char *p,
+			size_t len)
+{
+	char *word = g_strndup(p, len);
+	char *text = g_mime_utils_header_decode_text(o, word);
+
+	g_string_append(out, text);
+	g_free(text);
+	g_free(word);
+}
+
+/* The raw Subject decoded one encoded word at a time (g_free it). */
+static char *subject_by_words(GMimeParserOptions *o, const char *raw)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = raw + strspn(raw, " \t\r\n"), *plain = p;
+	int prev_word = 0, padded;
+	size_t n;
+
+	while (*p != '\0') {
+		if ((n = encoded_word_len(p, &padded)) == 0) {
+			p++;
+			continue;
+		}
+		append_plain(out, o, plain, (size_t)(p - plain), prev_word);
+		append_word(out, o, p, n);
+		p += n;
+		plain = p;
+		prev_word = 1;
+	}
+	append_plain(out, o, plain, (size_t)(p - plain), 0);
+	return g_string_free(out, FALSE);
+}
+
+/* The raw (undecoded, folded) Subject, or NULL. */
+static const char *raw_subject(GMimeMessage *msg)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h =
+		hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
+
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+/* The raw Subject unfolded and capped, for the tag search, into
+ * *copy_r (NULL when there is none).  0, or -1 out of memory. */
+static int raw_subject_copy(GMimeMessage *msg, char **copy_r)
+{
+	const char *raw = raw_subject(msg);
+	GString *out;
+
+	*copy_r = NULL;
+	if (raw == NULL)
+		return 0;
+	out = g_string_new(NULL);
+	for (raw += strspn(raw, " \t\r\n");
+	     *raw != '\0' && out->len < SUBJECT_MAX; raw++)
+		if (*raw != '\r' && *raw != '\n')
+			g_string_append_c(out, *raw);
+	*copy_r = strdup(out->str);
+	g_string_free(out, TRUE);
+	return *copy_r == NULL ? -1 : 0;
+}
+
+/* The decoded Subject (g_free it): GMime's, unless it loses text. */
+static char *decoded_subject(GMimeMessage *msg, GMimeParserOptions *o)
+{
+	const char *raw = raw_subject(msg);
+	const char *s = g_mime_message_get_subject(msg);
+
+	if (raw != NULL && subject_needs_words(raw))
+		return subject_by_words(o, raw);
+	return g_strdup(s ? s : "");
+}
+
+static int fill_strings(struct ticket_mail *m, GMimeParserOptions *o)
 {
 	GMimeMessage *msg = m->msg;
-	const char *s = g_mime_message_get_subject(msg);
+	char *s = decoded_subject(msg, o);
 	GDateTime *dt = g_mime_message_get_date(msg);
 	size_t n;
 
 	if (g_mime_message_get_message_id(msg) != NULL &&
 	    (m->message_id = strdup(g_mime_message_get_message_id(msg))) ==
-		    NULL)
+		    NULL) {
+		g_free(s);
 		return -1;
-	s = s ? s : "";
+	}
 	n = strlen(s) > SUBJECT_MAX ? SUBJECT_MAX : strlen(s);
-	if ((m->subject = strndup(s, n)) == NULL)
+	m->subject = strndup(s, n);
+	g_free(s);
+	if (m->subject == NULL || raw_subject_copy(msg, &m->raw_subject) < 0)
 		return -1;
 	if (!g_utf8_validate(m->subject, -1, NULL)) {
 		char *fixed = g_utf8_make_valid(m->subject, -1);
@@ -615,7 +826,7 @@ static int fill(struct ticket_mail *m, GMimeParserOptions *o)
 	GMimeMessage *msg = m->msg;
 	int trunc = 0;
 
-	if (fill_strings(m) < 0 ||
+	if (fill_strings(m, o) < 0 ||
 	    first_mailbox(g_mime_message_get_from(msg), &m->from_addr,
 			  &m->from_name) < 0 ||
 	    first_mailbox(g_mime_message_get_reply_to(msg), &m->reply_to,
@@ -712,6 +923,7 @@ void ticket_mail_free(struct ticket_mail **mp)
 	free(m->from_name);
 	free(m->reply_to);
 	free(m->subject);
+	free(m->raw_subject);
 	ticket_strv_free(&m->refs);
 	ticket_strv_free(&m->dsn_refs);
 	ticket_strv_free(&m->to);
@@ -732,23 +944,16 @@ const char *ticket_mail_header(const struct ticket_mail *m, const char *name)
 char *ticket_mail_message_id(const char *headers, size_t len)
 {
 	GMimeParserOptions *o;
-	GMimeParser *parser;
 	GMimeMessage *msg;
-	GMimeStream *s;
 	char *mid = NULL;
 
 	library_init();
-	s = g_mime_stream_mem_new_with_buffer(headers, len);
 	o = parser_options(NULL);
-	parser = g_mime_parser_new_with_stream(s);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	msg = g_mime_parser_construct_message(parser, o);
+	msg = parse_header_block(headers, len, o);
 	if (msg != NULL && g_mime_message_get_message_id(msg) != NULL)
 		mid = strdup(g_mime_message_get_message_id(msg));
 	if (msg != NULL)
 		g_object_unref(msg);
-	g_object_unref(parser);
-	g_object_unref(s);
 	g_mime_parser_options_free(o);
 	return mid;
 }

@@ -60,8 +60,10 @@ struct ticket_mail {
 	char *reply_to; /* lower-case addr-spec, or NULL */
 	struct ticket_strv to;
 	struct ticket_strv cc;
-	char *subject; /* UTF-8, "" when missing */
-	time_t date;   /* Date header, 0 when missing or bad */
+	char *subject;	   /* UTF-8, "" when missing */
+	char *raw_subject; /* as sent (undecoded, unfolded), NULL when
+			    * missing */
+	time_t date;	   /* Date header, 0 when missing or bad */
 	struct strbuf text;
 	struct strbuf html;
 	struct ticket_part *parts;
@@ -110,6 +112,12 @@ int ticket_mail_part_copy(struct ticket_part *part, int fd, uint64_t max,
 /* ticket_mail_kind_name - "customer", "reply", "auto-reply", ... */
 const char *ticket_mail_kind_name(enum ticket_kind kind);
 
+/* ticket_mail_class_name - what a message is called in reports (the
+ * deliver line, the log): its kind name, but "list" for mailing-list
+ * traffic (kind auto-reply, flag list; the stored kind and the JSON
+ * keep "auto-reply") */
+const char *ticket_mail_class_name(enum ticket_kind kind, unsigned int flags);
+
 /* ticket_mail_kind_parse - the reverse; -1 when unknown */
 int ticket_mail_kind_parse(const char *name);
 
@@ -125,6 +133,14 @@ int ticket_strv_add(struct ticket_strv *sv, const char *s, size_t max);
 
 /* ticket_strv_has - 1 when s is in the list */
 int ticket_strv_has(const struct ticket_strv *sv, const char *s);
+
+/* ticket_strv_join - the strings with sep between them, as a new
+ * string ("" for none); NULL out of memory */
+char *ticket_strv_join(const struct ticket_strv *sv, const char *sep);
+
+/* ticket_mail_addrs - the mailboxes of list (groups expanded) as
+ * lower-case addr-specs appended to out; 0, or -1 out of memory */
+int ticket_mail_addrs(InternetAddressList *list, struct ticket_strv *out);
 
 /* ticket_strv_free - free the strings and the array */
 void ticket_strv_free(struct ticket_strv *sv);

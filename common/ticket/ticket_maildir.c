@@ -16,9 +16,9 @@
  * ticket_id.c for the figures) and keep the
  * header block (capped) for the key.
  *
- * Failure modes: every I/O error (ENOSPC, EIO, EDQUOT) is returned
- * with errno intact and the temp file removed, so the caller can exit
- * 75 and the MTA retries.  A message over the size limit is reported
+ * Failure modes: every I/O error (ENOSPC, EIO, EDQUOT, EFBIG past a
+ * file-size limit) is returned with errno intact and the temp file
+ * removed, so the caller can exit 75 and the MTA retries.  A message over the size limit is reported
  * as too_large, not as an error.  Killed deliveries leave files in
  * tmp/ only; ticket_maildir_clean_tmp removes them after 36 hours.
  */
@@ -42,6 +42,7 @@
 #include "lib/safefile.h"
 #include "lib/strbuf.h"
 #include "ticket/ticket_id.h"
+#include "ticket/ticket_ioerr.h"
 #include "ticket/ticket_maildir.h"
 
 #define COPY_CHUNK (64 * 1024)
@@ -192,7 +193,8 @@ static int receive_fail(int fd, struct ticket_spool *sp, const char *what,
 		close(fd);
 	unlink(sp->tmp_path);
 	errno = saved;
-	*error_r = errorf("%s %s: %s", what, sp->tmp_path, strerror(errno));
+	*error_r = errorf("%s %s: %s", what, sp->tmp_path,
+			  ticket_ioerr_text(errno));
 	sp->tmp_path[0] = '\0';
 	return -1;
 }

@@ -1,8 +1,11 @@
 /*
  * ticket_reply.c - compose what the queue sends or notes down.
  *
- * A reply goes From the queue address To whoever wrote last (their
- * Reply-To, else From), with In-Reply-To the message answered and
+ * A reply goes From the queue address To the requester (the Reply-To,
+ * else the From, of their newest message) with every other participant
+ * on Cc but the queue's own address and robots (noreply-style
+ * addresses); `reply --to/--cc` replace them, an automatic answer has
+ * no Cc.  In-Reply-To is the last customer message and
  * References the ticket's thread (first Message-ID and the last nine,
  * as RT trims them), the subject tag, our HMAC-signed Message-ID
  * (tq.<ticket>.<nonce>.<sig>@domain: a customer's client that drops
@@ -73,22 +76,17 @@ static int ticket_row(void *ctx, const struct ticket_store_ticket *t,
 	(void)error_r;
 	ri->status = dup_or_null(t->status);
 	ri->subject = dup_or_null(t->subject);
-	ri->to = dup_or_null(t->requester);
+	ri->requester = dup_or_null(t->requester);
 	return 0;
 }
 
-/* Whom to answer: the last customer's Reply-To, else From. */
+/* The message a reply answers: the last a customer wrote. */
 static int customer_row(void *ctx, const struct ticket_store_entry *e,
 			const char **error_r)
 {
 	struct ticket_reply_info *ri = ctx;
-	const char *addr = e->reply_to ? e->reply_to : e->from_addr;
 
 	(void)error_r;
-	if (addr != NULL) {
-		free(ri->to);
-		ri->to = strdup(addr);
-	}
 	ri->in_reply_to = dup_or_null(e->message_id);
 	return 0;
 }
@@ -104,6 +102,33 @@ static int inbound_row(void *ctx, const struct ticket_store_entry *e,
 	ri->last_flags = ticket_mail_flags_parse(e->flags);
 	ri->last_kind = dup_or_null(e->kind);
 	return 0;
+}
+
+/* Where the requester wants answers: the Reply-To, else the From, of
+ * their newest message (rows come oldest first). */
+struct requester_find {
+	const char *requester;
+	struct ticket_strv *to;
+};
+
+static int requester_row(void *ctx, const struct ticket_store_entry *e,
+			 const char **error_r)
+{
+	struct requester_find *f = ctx;
+	const char *addr = e->reply_to ? e->reply_to : e->from_addr;
+
+	(void)error_r;
+	if (strcmp(e->kind, "customer") != 0 || e->from_addr == NULL ||
+	    strcasecmp(e->from_addr, f->requester) != 0 || addr == NULL)
+		return 0;
+	ticket_strv_free(f->to);
+	return ticket_strv_add(f->to, addr, 1);
+}
+
+static int participant_row(void *ctx, const char *addr, const char **error_r)
+{
+	(void)error_r;
+	return ticket_strv_add(ctx, addr, (size_t)-1);
 }
 
 static int ref_row(void *ctx, const char *mid, const char **error_r)
@@ -130,6 +155,48 @@ static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
 	return ret;
 }
 
+/* Cc: every participant but those in To, the requester when To is
+ * their own (Reply-To) address, the queue's address and robots
+ * (noreply-style addresses). */
+static int choose_cc(struct ticket_reply_info *ri, const char *own,
+		     int to_is_requester)
+{
+	const char *a;
+	size_t i;
+
+	ticket_strv_free(&ri->cc);
+	for (i = 0; i < ri->participants.n; i++) {
+		a = ri->participants.v[i];
+		if (ticket_strv_has(&ri->to, a) ||
+		    (to_is_requester && ri->requester != NULL &&
+		     strcasecmp(a, ri->requester) == 0) ||
+		    (own != NULL && strcasecmp(a, own) == 0) ||
+		    ticket_classify_no_reply_address(a))
+			continue;
+		if (ticket_strv_add(&ri->cc, a, (size_t)-1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* To: the requester's address (a ticket without one has none). */
+static int load_recipients(struct ticket_store *st,
+			   struct ticket_reply_info *ri, const char **error_r)
+{
+	struct requester_find f = {ri->requester, &ri->to};
+
+	if (ri->requester == NULL ||
+	    ticket_store_each_message(st, ri->ticket, requester_row, &f,
+				      error_r) < 0 ||
+	    ticket_store_each_participant(st, ri->ticket, participant_row,
+					  &ri->participants, error_r) < 0)
+		return -1;
+	if (ri->to.n == 0 && strchr(ri->requester, '@') != NULL &&
+	    ticket_strv_add(&ri->to, ri->requester, 1) < 0)
+		return -1;
+	return choose_cc(ri, NULL, 1);
+}
+
 int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 		      struct ticket_reply_info *ri, const char **error_r)
 {
@@ -144,6 +211,7 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 					 customer_row, ri, error_r) < 0 ||
 	     ticket_store_newest_message(st, ticket, TICKET_NEWEST_INBOUND,
 					 inbound_row, ri, error_r) < 0 ||
+	     load_recipients(st, ri, error_r) < 0 ||
 	     load_refs(st, ri, error_r) < 0))
 		r = -1;
 	if (r < 0 && *error_r == NULL)
@@ -157,7 +225,10 @@ void ticket_reply_info_free(struct ticket_reply_info *ri)
 {
 	free(ri->status);
 	free(ri->subject);
-	free(ri->to);
+	free(ri->requester);
+	ticket_strv_free(&ri->to);
+	ticket_strv_free(&ri->cc);
+	ticket_strv_free(&ri->participants);
 	free(ri->in_reply_to);
 	free(ri->last_kind);
 	ticket_strv_free(&ri->references);
@@ -168,6 +239,7 @@ void ticket_outgoing_free(struct ticket_outgoing *out)
 {
 	free(out->message_id);
 	free(out->to);
+	free(out->cc);
 	free(out->sent);
 	free(out->stored);
 	memset(out, 0, sizeof(*out));
@@ -229,16 +301,27 @@ char *ticket_reply_subject(const struct ticket_config *cfg, uint64_t ticket,
 	return r < 0 ? NULL : out;
 }
 
+static void add_mailboxes(GMimeMessage *msg, GMimeAddressType type,
+			  const struct ticket_strv *addrs)
+{
+	size_t i;
+
+	for (i = 0; i < addrs->n; i++)
+		g_mime_message_add_mailbox(msg, type, NULL, addrs->v[i]);
+}
+
 static GMimeMessage *base_message(const struct ticket_config *cfg,
-				  const char *to, const char *subject,
-				  const char *mid)
+				  const struct ticket_strv *to,
+				  const struct ticket_strv *cc,
+				  const char *subject, const char *mid)
 {
 	GMimeMessage *msg = g_mime_message_new(TRUE);
 	GDateTime *now = g_date_time_new_now_utc();
 
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, cfg->name,
 				   cfg->address);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
+	add_mailboxes(msg, GMIME_ADDRESS_TYPE_TO, to);
+	add_mailboxes(msg, GMIME_ADDRESS_TYPE_CC, cc);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, now);
 	g_date_time_unref(now);
@@ -358,14 +441,15 @@ int ticket_reply_build(const struct ticket_config *cfg,
 	if (new_id(cfg, ri->ticket, out, error_r) < 0)
 		return -1;
 	subject = ticket_reply_subject(cfg, ri->ticket, ri->subject);
-	out->to = strdup(ri->to ? ri->to : "");
-	if (subject == NULL || out->to == NULL) {
+	out->to = ticket_strv_join(&ri->to, ", ");
+	out->cc = ticket_strv_join(&ri->cc, ", ");
+	if (subject == NULL || out->to == NULL || out->cc == NULL) {
 		free(subject);
 		ticket_outgoing_free(out);
 		*error_r = "out of memory";
 		return -1;
 	}
-	msg = base_message(cfg, out->to, subject, out->message_id);
+	msg = base_message(cfg, &ri->to, &ri->cc, subject, out->message_id);
 	free(subject);
 	set_threading(msg, ri);
 	if (automatic)
@@ -384,6 +468,8 @@ int ticket_reply_note(const struct ticket_config *cfg, uint64_t ticket,
 		      struct ticket_outgoing *out, const char **error_r)
 {
 	char sig[TICKET_SIG_LEN + 1], data[600], value[64], subject[128];
+	char *self_v[1] = {cfg->address};
+	struct ticket_strv self = {self_v, 1}, none = {NULL, 0};
 	char *text;
 	GMimeMessage *msg;
 
@@ -402,7 +488,7 @@ int ticket_reply_note(const struct ticket_config *cfg, uint64_t ticket,
 		*error_r = "out of memory";
 		return -1;
 	}
-	msg = base_message(cfg, cfg->address, subject, out->message_id);
+	msg = base_message(cfg, &self, &none, subject, out->message_id);
 	set_body(msg, text);
 	free(text);
 	if (finish(msg, TICKET_NOTE_HEADER, value, 0, out, error_r) < 0) {
@@ -420,6 +506,7 @@ void ticket_reply_result_free(struct ticket_reply_result *res)
 {
 	free(res->message_id);
 	free(res->to);
+	free(res->cc);
 	free(res->last_kind);
 	free(res->warning);
 	memset(res, 0, sizeof(*res));
@@ -550,13 +637,60 @@ static void record_sent(struct ticket_queue *q, struct ticket_delivery *d,
 static int refuse_auto(const struct ticket_reply_info *ri,
 		       struct ticket_reply_result *res)
 {
-	if (!(ri->last_flags & TICKET_FLAG_NO_AUTO_ANSWER) &&
-	    !ticket_classify_no_reply_address(ri->to))
+	size_t i;
+	int robot = 0;
+
+	for (i = 0; i < ri->to.n; i++)
+		robot |= ticket_classify_no_reply_address(ri->to.v[i]);
+	if (!(ri->last_flags & TICKET_FLAG_NO_AUTO_ANSWER) && !robot)
 		return 0;
 	res->outcome = TICKET_REPLY_REFUSED;
-	res->to = strdup(ri->to ? ri->to : "");
+	res->to = ticket_strv_join(&ri->to, ", ");
 	res->last_kind = strdup(ri->last_kind ? ri->last_kind : "none");
 	return 1;
+}
+
+static int strv_copy(struct ticket_strv *dst, const struct ticket_strv *src)
+{
+	size_t i;
+
+	ticket_strv_free(dst);
+	for (i = 0; i < src->n; i++)
+		if (ticket_strv_add(dst, src->v[i], (size_t)-1) < 0)
+			return -1;
+	return 0;
+}
+
+/* The recipients o asks for: --to replaces To (and the requester
+ * becomes an ordinary participant), --cc replaces Cc; an automatic
+ * answer goes to To only unless o names a Cc.  Never the queue's
+ * address on the default Cc.  0, or -1 out of memory. */
+static int apply_recipients(const struct ticket_config *cfg,
+			    const struct ticket_reply_opts *o,
+			    struct ticket_reply_info *ri)
+{
+	if (o->to != NULL && strv_copy(&ri->to, o->to) < 0)
+		return -1;
+	if (o->cc != NULL)
+		return strv_copy(&ri->cc, o->cc);
+	if (o->automatic) {
+		ticket_strv_free(&ri->cc);
+		return 0;
+	}
+	return choose_cc(ri, cfg->address, o->to == NULL);
+}
+
+/* Every recipient a plain addr-spec: "" when so, else the bad one. */
+static const char *bad_recipient(const struct ticket_reply_info *ri)
+{
+	size_t i;
+
+	if (ri->to.n == 0)
+		return "";
+	for (i = 0; i < ri->to.n; i++)
+		if (strchr(ri->to.v[i], '@') == NULL)
+			return ri->to.v[i];
+	return NULL;
 }
 
 /* Build, hold, send, record. */
@@ -569,10 +703,13 @@ static enum ticket_status send_reply(struct ticket_queue *q,
 	struct ticket_outgoing out;
 	struct ticket_delivery d;
 	struct ticket_spool sp;
+	const char *bad = bad_recipient(ri);
 
-	if (ri->to == NULL || strchr(ri->to, '@') == NULL) {
-		*error_r = errorf("ticket %llu has no address to reply to",
-				  (unsigned long long)ri->ticket);
+	if (bad != NULL) {
+		*error_r = errorf("ticket %llu has no address to reply to%s%s "
+				  "(give one with --to ADDR)",
+				  (unsigned long long)ri->ticket,
+				  bad[0] ? ": " : "", bad);
 		return TICKET_ERR_QUEUE;
 	}
 	if (ticket_reply_build(q->cfg, ri, body, automatic, &out, error_r) < 0)
@@ -591,7 +728,8 @@ static enum ticket_status send_reply(struct ticket_queue *q,
 	res->outcome = TICKET_REPLY_DONE;
 	res->message_id = out.message_id;
 	res->to = out.to;
-	out.message_id = out.to = NULL;
+	res->cc = out.cc;
+	out.message_id = out.to = out.cc = NULL;
 	ticket_outgoing_free(&out);
 	record_sent(q, &d, &sp, &res->warning);
 	return TICKET_OK;
@@ -614,7 +752,8 @@ static int load(struct ticket_queue *q, uint64_t ticket,
 }
 
 enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
-				     const char *body, int automatic,
+				     const char *body,
+				     const struct ticket_reply_opts *o,
 				     struct ticket_reply_result *res,
 				     const char **error_r)
 {
@@ -622,11 +761,46 @@ enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
 	enum ticket_status st = TICKET_OK;
 
 	memset(res, 0, sizeof(*res));
-	if (load(q, ticket, &ri, res, &st, error_r) == 1 &&
-	    !(automatic && refuse_auto(&ri, res)))
-		st = send_reply(q, &ri, body, automatic, res, error_r);
+	if (load(q, ticket, &ri, res, &st, error_r) != 1) {
+		ticket_reply_info_free(&ri);
+		return st;
+	}
+	if (apply_recipients(q->cfg, o, &ri) < 0) {
+		*error_r = "out of memory";
+		st = TICKET_ERR_TEMP;
+	} else if (!(o->automatic && refuse_auto(&ri, res))) {
+		st = send_reply(q, &ri, body, o->automatic, res, error_r);
+	}
 	ticket_reply_info_free(&ri);
 	return st;
+}
+
+int ticket_reply_addrs_parse(const char *list, struct ticket_strv *out,
+			     const char **error_r)
+{
+	InternetAddressList *l;
+	struct ticket_strv got = {NULL, 0};
+	size_t i;
+	int r;
+
+	g_mime_init();
+	if (list[strspn(list, " \t,")] == '\0')
+		return 0;
+	l = internet_address_list_parse(NULL, list);
+	r = l != NULL ? ticket_mail_addrs(l, &got) : -1;
+	if (l != NULL)
+		g_object_unref(l);
+	if (r == 0 && got.n == 0)
+		r = -1;
+	for (i = 0; r == 0 && i < got.n; i++)
+		if (strchr(got.v[i], '@') == NULL ||
+		    ticket_strv_add(out, got.v[i], 100) < 0)
+			r = -1;
+	ticket_strv_free(&got);
+	if (r < 0)
+		*error_r =
+			errorf("not an address list: %s", printable(list, 200));
+	return r;
 }
 
 /* A note: stored in new/ at once, then indexed. */

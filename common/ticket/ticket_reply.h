@@ -16,19 +16,35 @@ struct ticket_store;
 struct ticket_reply_info {
 	uint64_t ticket;
 	char *status;
-	char *subject;	   /* the ticket's subject */
-	char *to;	   /* Reply-To or From of the last customer message */
-	char *in_reply_to; /* Message-ID answered (no <>), or NULL */
+	char *subject;	       /* the ticket's subject */
+	char *requester;       /* the ticket's requester */
+	struct ticket_strv to; /* the requester: Reply-To, else From, of
+				* their newest message */
+	struct ticket_strv cc; /* the other participants: not in to, not
+				* the queue's address, no robots */
+	struct ticket_strv participants; /* all of them, as stored */
+	char *in_reply_to;	       /* Message-ID answered (the last customer
+				* message, no <>), or NULL */
 	struct ticket_strv references; /* thread Message-IDs, oldest first */
 	unsigned int last_flags;       /* flags of the last inbound message */
 	char *last_kind;	       /* its kind */
 };
 
+/* Whom `ticket_reply_send` writes to: NULL lists are the defaults
+ * (to: the requester; cc: the other participants, none for an
+ * automatic answer). */
+struct ticket_reply_opts {
+	int automatic; /* an automatic answer (reply --auto) */
+	const struct ticket_strv *to;
+	const struct ticket_strv *cc;
+};
+
 /* A composed message: what goes to sendmail and what we keep. */
 struct ticket_outgoing {
 	char *message_id; /* no <> */
-	char *to;
-	char *sent;   /* the message as sent */
+	char *to;	  /* the To addresses, ", "-separated */
+	char *cc;	  /* the Cc addresses, or "" */
+	char *sent;	  /* the message as sent */
 	char *stored; /* the same with our signed X-Ticketq-Sent/Note header */
 };
 
@@ -40,8 +56,15 @@ int ticket_reply_load(struct ticket_store *st, uint64_t ticket,
 /* ticket_reply_info_free - free the fields */
 void ticket_reply_info_free(struct ticket_reply_info *ri);
 
-/* ticket_reply_build - a reply: From the queue address, To the
- * customer, "Re: [#tag] subject", In-Reply-To/References, our signed
+/* ticket_reply_addrs_parse - a list of addresses as given on the
+ * command line ("a@x.example, B <b@y.example>"), parsed by GMime, into
+ * lower-case addr-specs appended to out; "" adds none.  0, or -1 with
+ * error_r naming the bad address. */
+int ticket_reply_addrs_parse(const char *list, struct ticket_strv *out,
+			     const char **error_r);
+
+/* ticket_reply_build - a reply: From the queue address, To and Cc as
+ * ri says, "Re: [#tag] subject", In-Reply-To/References, our signed
  * Message-ID, the loop header, body (UTF-8 text) as text/plain.
  * automatic marks it Auto-Submitted: auto-replied (with Precedence
  * bulk and X-Auto-Response-Suppress).  0, or -1. */
@@ -77,24 +100,27 @@ enum ticket_reply_outcome {
 struct ticket_reply_result {
 	enum ticket_reply_outcome outcome;
 	char *message_id; /* DONE, reply: what was sent (no <>) */
-	char *to;	  /* DONE: to whom; REFUSED: who wrote last */
+	char *to;	  /* DONE: to whom; REFUSED: whom it would answer */
+	char *cc;	  /* DONE, reply: Cc, or "" */
 	char *last_kind;  /* REFUSED: what came in last ("none") */
 	char *warning;	  /* DONE, reply: sent, but our copy is not (yet)
 			   * on the ticket; what to do about it */
 };
 
-/* ticket_reply_send - answer ticket with body (UTF-8 text): compose
+/* ticket_reply_send - answer ticket with body (UTF-8 text), to and cc
+ * as o says: compose
  * (ticket_reply_build), keep the stored twin durable in tmp/, hand the
  * reply to the sendmail command, and only once it exits 0 move the
  * twin to new/ and index it.  After a send the result is DONE whatever
  * happens next (an error would make the caller send it twice): a
- * failure to record it is res->warning.  automatic refuses to answer
- * mail flagged no-auto-answer or from a no-reply address (REFUSED).
+ * failure to record it is res->warning.  o->automatic refuses to
+ * answer mail flagged no-auto-answer or a no-reply address (REFUSED).
  * The caller holds the shared lock with the index open.  TICKET_OK
  * with res, or an error class with error_r (nothing sent); free res
  * with ticket_reply_result_free in every case. */
 enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
-				     const char *body, int automatic,
+				     const char *body,
+				     const struct ticket_reply_opts *o,
 				     struct ticket_reply_result *res,
 				     const char **error_r);
 

@@ -27,6 +27,7 @@
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include <sqlite3.h>
 
 #include "lib/errorf.h"
+#include "ticket/ticket_ioerr.h"
 #include "ticket/ticket_store.h"
 
 struct ticket_store {
@@ -115,12 +117,24 @@ static int is_temp_code(int rc)
 	}
 }
 
+/* SQLite's text; for a write past the file-size limit (EFBIG under
+ * SQLITE_IOERR or SQLITE_FULL) also which limit and the fix. */
+static const char *db_error_text(struct ticket_store *st, int rc)
+{
+	if (st->db == NULL)
+		return sqlite3_errstr(rc);
+	if (((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) &&
+	    sqlite3_system_errno(st->db) == EFBIG)
+		return errorf("%s: %s", sqlite3_errmsg(st->db),
+			      ticket_ioerr_text(EFBIG));
+	return sqlite3_errmsg(st->db);
+}
+
 static int fail(struct ticket_store *st, int rc, const char *what,
 		const char **error_r)
 {
 	st->temp = is_temp_code(rc);
-	*error_r = errorf("tickets.db: %s: %s", what,
-			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	*error_r = errorf("tickets.db: %s: %s", what, db_error_text(st, rc));
 	return -1;
 }
 
@@ -133,7 +147,8 @@ int ticket_store_temp_failure(const struct ticket_store *st)
 static int sql_fail(struct ticket_store *st, const char **error_r)
 {
 	st->temp = is_temp_code(sqlite3_errcode(st->db));
-	*error_r = errorf("tickets.db: %s", sqlite3_errmsg(st->db));
+	*error_r = errorf("tickets.db: %s",
+			  db_error_text(st, sqlite3_errcode(st->db)));
 	return -1;
 }
 

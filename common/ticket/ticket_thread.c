@@ -15,9 +15,10 @@
  *      subject tag still threads) and as any stored Message-ID
  *   6. the message's own Message-ID (the same mail again with another
  *      body: a list footer, a second alias)
- *   7. the subject tag [#NNNNNN], not for bounces, and only when the
- *      sender already takes part in that ticket (a stranger quoting a
- *      number opens a new ticket)
+ *   7. the subject tag [#NNNNNN], in the decoded subject or else in the
+ *      raw header (a decoder that loses text cannot lose the link), not
+ *      for bounces, and only when the sender already takes part in that
+ *      ticket (a stranger quoting a number opens a new ticket)
  *   8. else a customer opens a new ticket, a robot goes on none
  *
  * Classification (person or robot) is ticket_classify's; the lookups
@@ -90,7 +91,10 @@ static int by_tag(const struct ticket_config *cfg, struct ticket_store *st,
 	uint64_t t;
 	int r;
 
-	if (!ticket_id_find_tag(cfg, k->subject, &t) || k->from_addr == NULL)
+	if (k->from_addr == NULL ||
+	    (!ticket_id_find_tag(cfg, k->subject, &t) &&
+	     (k->raw_subject == NULL ||
+	      !ticket_id_find_tag(cfg, k->raw_subject, &t))))
 		return 0;
 	r = ticket_store_is_participant(st, t, k->from_addr, error_r);
 	if (r < 0)

@@ -21,7 +21,9 @@ struct ticket_thread_keys {
 					     * newest first */
 	const struct ticket_strv *dsn_refs; /* bounce: the bounced message's */
 	const char *subject;
-	const char *from_addr; /* NULL when missing */
+	const char *from_addr;	 /* NULL when missing */
+	const char *raw_subject; /* the Subject as sent (undecoded), or NULL:
+				  * a tag is looked for here too */
 };
 
 enum ticket_thread_verdict {

@@ -12,6 +12,19 @@ C=$srcdir/data/ticketq/corpus
 tq() { ticketq --queue "$Q" "$@"; }
 rows() { "$PYTHON3" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$Q/tickets.db" "$1"; }
 newcount() { ls "$Q/new" | wc -l | tr -d ' '; }
+# envelope - the recipients the captured sendmail call had: with -t
+# (the default command) those of the To, Cc and Bcc headers, plus any
+# address arguments
+envelope() { "$PYTHON3" -c '
+import email, email.utils, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"))
+args = open(sys.argv[1] + ".args").read().split()
+rcpt = [a for a in args if not a.startswith("-")]
+if "-t" in args:
+    rcpt = [a for _, a in email.utils.getaddresses(
+        msg.get_all("To", []) + msg.get_all("Cc", []) +
+        msg.get_all("Bcc", []))] + rcpt
+print(" ".join(rcpt))' "$T/sent.eml"; }
 
 # --- init
 tq init --address help@tickets.test >"$T/out" 2>&1
@@ -159,6 +172,10 @@ t_grep "^X-Ticketq-Loop: help@tickets.test" "$T/sent.eml" "loop header"
 t_nogrep "^X-Ticketq-Sent" "$T/sent.eml" "private header stays home"
 t_nogrep "^Auto-Submitted" "$T/sent.eml" "a person's reply is not auto-submitted"
 t_grep "^-t -i$" "$T/sent.eml.args" "sendmail arguments"
+t_grep "^Cc: bob@customer.example$" "$T/sent.eml" "the other participant on Cc"
+t_nogrep "^(To|Cc):.*help@tickets.test" "$T/sent.eml" "never the queue itself"
+t_eq "$(envelope)" "alice@customer.example bob@customer.example" "envelope: the requester and the Cc"
+t_grep "^sent <[^>]+> to alice@customer.example cc bob@customer.example on ticket $A$" "$T/out" "says to whom"
 t_eq "$(rows "SELECT status FROM tickets WHERE id = $A")" answered "status answered"
 t_eq "$(rows "SELECT count(*) FROM messages WHERE ticket = $A AND kind = 'reply'")" 1 "reply recorded"
 echo x | tq reply 999999 >/dev/null 2>&1
@@ -216,6 +233,30 @@ echo "We got your mail." | tq reply "$B" --auto >"$T/out"
 t_eq $? 0 "reply --auto to a person"
 t_grep "^Auto-Submitted: auto-replied" "$T/sent.eml" "marked auto-replied"
 t_grep "^X-Auto-Response-Suppress: All" "$T/sent.eml" "asks robots to stay quiet"
+
+# --- reply --to / --cc replace the recipients (repeatable, comma lists)
+echo x | tq reply "$A" --to carol@customer.example,dave@customer.example \
+	--cc erin@customer.example --cc 'Frank <Frank@customer.example>' >"$T/out"
+t_eq $? 0 "reply --to --cc"
+t_grep "^To: carol@customer.example, dave@customer.example$" "$T/sent.eml" "--to replaces To"
+t_grep "^Cc: erin@customer.example, frank@customer.example$" "$T/sent.eml" "--cc replaces Cc"
+t_eq "$(envelope)" "carol@customer.example dave@customer.example erin@customer.example frank@customer.example" "envelope follows"
+echo x | tq reply "$A" --cc '' >"$T/out"
+t_eq $? 0 "reply --cc ''"
+t_nogrep "^Cc:" "$T/sent.eml" "--cc '': no Cc"
+t_eq "$(envelope)" "alice@customer.example" "envelope: the requester only"
+echo x | tq reply "$A" --to 'not an address' >"$T/out" 2>&1
+t_eq $? 1 "--to garbage: usage"
+t_grep "\-\-to: not an address list" "$T/out" "says which option"
+echo x | tq reply "$A" --cc HELP@tickets.test >"$T/out" 2>&1
+t_eq $? 1 "--cc the queue itself: usage"
+t_grep "queue's own address" "$T/out" "says it would loop"
+
+# --- list mail is reported as list (stored kind and JSON: auto-reply)
+tq deliver <"$C/042-list-id.eml" >"$T/out"
+t_eq $? 0 "list mail stored"
+t_grep "^ticketq: stored, no ticket \(list: List-Id: " "$T/out" "reported as list, not auto-reply"
+t_eq "$(rows "SELECT kind || ' ' || flags FROM messages WHERE message_id = (SELECT message_id FROM messages ORDER BY id DESC LIMIT 1)")" "auto-reply list no-auto-answer" "stored kind unchanged, flagged list"
 
 # --- close, reopen
 tq close "$A" >"$T/out"

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/strbuf.h"
@@ -249,6 +252,58 @@ static void test_save_error(void)
 	ticket_mail_free(&m);
 }
 
+/* Under a file-size limit (SIGXFSZ ignored, as ticketq deliver does)
+ * an attachment over it fails with the limit named, and after the
+ * caller's undo nothing of the message is left in files/.  In a child:
+ * the limit must not reach the test itself (nor can the child print:
+ * its output is a file too). */
+static int save_limited(const char *root)
+{
+	struct rlimit rl;
+	struct ticket_strv created = {NULL, 0};
+	struct ticket_mail *m = NULL;
+	const char *error = "";
+	int r;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return 2;
+	rl.rlim_cur = 16; /* big.bin has 41 bytes, the images 5 and 6 */
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return 2;
+	ticket_mail_parse_mem(related, strlen(related), 4096, &m, &error);
+	r = ticket_files_save(root, "files", 1, m, "k", 0, &created, &error);
+	ticket_files_undo(&created);
+	ticket_strv_free(&created);
+	ticket_mail_free(&m);
+	if (r == 0)
+		return 3;
+	return strstr(error, "big.bin") != NULL &&
+			       strstr(error, "file-size limit of 16 bytes") !=
+				       NULL
+		       ? 0
+		       : 4;
+}
+
+static void test_save_fsize(void)
+{
+	char dir[] = "/tmp/test_ticket_files.XXXXXX", root[256];
+	int status = -1;
+	pid_t pid;
+
+	check_true("mkdtemp", mkdtemp(dir) != NULL);
+	snprintf(root, sizeof(root), "%s/files", dir);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(save_limited(root));
+	check_true("fork", pid > 0 && waitpid(pid, &status, 0) == pid);
+	check_int("file-size limit: fails, names the file and the limit",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : 100, 0);
+	check_int("nothing left in files/", testutil_count(root, "1"), 0);
+	testutil_rm_tree(dir);
+}
+
 int main(void)
 {
 	test_names();
@@ -257,6 +312,7 @@ int main(void)
 	test_rewrite_cap();
 	test_rewrite_escape();
 	test_save_error();
+	test_save_fsize();
 	g_mime_shutdown();
 	return test_done("test_ticket_files");
 }

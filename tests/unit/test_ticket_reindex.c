@@ -30,6 +30,8 @@
 #define ON_NONE (-2)
 
 /* @TAG@ is replaced by the ticket number of case tag_of. */
+static const struct ticket_reply_opts plain_reply = {0, NULL, NULL};
+
 static const struct {
 	const char *what;
 	const char *text;
@@ -373,8 +375,8 @@ static void reply_and_close(struct ticket_queue *q)
 	const char *error = NULL;
 
 	check_int("reply to B",
-		  ticket_reply_send(q, numbers[2], "Here is toner.", 0, &res,
-				    &error),
+		  ticket_reply_send(q, numbers[2], "Here is toner.",
+				    &plain_reply, &res, &error),
 		  TICKET_OK);
 	check_int("reply to B: sent", res.outcome, TICKET_REPLY_DONE);
 	ticket_reply_result_free(&res);

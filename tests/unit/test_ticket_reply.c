@@ -16,6 +16,9 @@
 #include "ticket/ticket_reply.h"
 #include "ticket_testutil.h"
 
+static const struct ticket_reply_opts plain_reply = {0, NULL, NULL};
+static const struct ticket_reply_opts auto_reply = {1, NULL, NULL};
+
 static const struct {
 	const char *subject, *want;
 } subjects[] = {
@@ -55,6 +58,8 @@ static const char *status_of(struct ticket_queue *q, uint64_t t, char *buf,
 	return buf;
 }
 
+#define SEND_NOWHERE "sendmail = /bin/dd of=/dev/null status=none\n"
+
 static struct ticket_queue *open_queue(char *dir, const char *extra)
 {
 	struct ticket_queue *q;
@@ -73,8 +78,7 @@ static struct ticket_queue *open_queue(char *dir, const char *extra)
 static void test_send(void)
 {
 	char dir[] = "/tmp/test_ticket_reply.XXXXXX", st[64];
-	struct ticket_queue *q = open_queue(
-		dir, "sendmail = /bin/dd of=/dev/null status=none\n");
+	struct ticket_queue *q = open_queue(dir, SEND_NOWHERE);
 	struct ticket_reply_result res;
 	const char *error = NULL;
 	uint64_t t;
@@ -87,7 +91,9 @@ static void test_send(void)
 		q, "From: alice@customer.test\nSubject: Printer jams\n"
 		   "Message-ID: <a1@customer.test>\n\nIt jams.\n");
 	check_true("a ticket", t != 0);
-	check_int("send", ticket_reply_send(q, t, "Try this.", 0, &res, &error),
+	check_int("send",
+		  ticket_reply_send(q, t, "Try this.", &plain_reply, &res,
+				    &error),
 		  TICKET_OK);
 	check_int("sent", res.outcome, TICKET_REPLY_DONE);
 	check_true("our Message-ID",
@@ -99,7 +105,7 @@ static void test_send(void)
 		  "answered 2");
 	check_int("tmp/ empty", testutil_count(dir, "tmp"), 0);
 	check_int("no ticket",
-		  ticket_reply_send(q, 999999, "x", 0, &res, &error),
+		  ticket_reply_send(q, 999999, "x", &plain_reply, &res, &error),
 		  TICKET_OK);
 	check_int("no ticket: said", res.outcome, TICKET_REPLY_NO_TICKET);
 	ticket_reply_result_free(&res);
@@ -108,7 +114,8 @@ static void test_send(void)
 			    "Auto-Submitted: auto-replied\nIn-Reply-To: "
 			    "<a1@customer.test>\n"
 			    "Message-ID: <o1@customer.test>\n\nAway.\n");
-	check_int("auto", ticket_reply_send(q, t, "x", 1, &res, &error),
+	check_int("auto",
+		  ticket_reply_send(q, t, "x", &auto_reply, &res, &error),
 		  TICKET_OK);
 	check_int("auto: refused", res.outcome, TICKET_REPLY_REFUSED);
 	check_str("auto: what came last", res.last_kind, "auto-reply");
@@ -138,6 +145,92 @@ static void test_send(void)
 	testutil_rm_tree(dir);
 }
 
+/* Send a reply with o; "to | cc" of what went out ("refused", or the
+ * error). */
+static const char *sent_to(struct ticket_queue *q, uint64_t t,
+			   const struct ticket_reply_opts *o, char *buf,
+			   size_t size)
+{
+	struct ticket_reply_result res;
+	const char *error = "?";
+
+	if (ticket_reply_send(q, t, "x", o, &res, &error) != TICKET_OK)
+		snprintf(buf, size, "%s", error);
+	else if (res.outcome != TICKET_REPLY_DONE)
+		snprintf(buf, size, "outcome %d", res.outcome);
+	else
+		snprintf(buf, size, "%s | %s", res.to, res.cc);
+	ticket_reply_result_free(&res);
+	return buf;
+}
+
+/* Whom a reply goes to: the requester (their Reply-To), the other
+ * participants on Cc but never the queue itself or a robot; --to and
+ * --cc replace them; an automatic answer has no Cc. */
+static void test_recipients(void)
+{
+	char dir[] = "/tmp/test_ticket_reply.XXXXXX", got[512];
+	struct ticket_queue *q = open_queue(dir, SEND_NOWHERE);
+	struct ticket_strv dave = {NULL, 0}, none = {NULL, 0};
+	struct ticket_reply_opts o = {0, NULL, NULL};
+	struct ticket_reply_info ri;
+	struct ticket_outgoing out;
+	const char *error = NULL;
+	uint64_t t;
+
+	if (q == NULL) {
+		check_true("queue", 0);
+		return;
+	}
+	t = testutil_deliver(
+		q, "From: Alice <alice@customer.test>\n"
+		   "Reply-To: alice.home@customer.test\n"
+		   "To: help@tickets.test\nCc: Bob <bob@customer.test>, "
+		   "noreply@vendor.test, HELP@tickets.test\n"
+		   "Subject: Printer jams\nMessage-ID: <a1@customer.test>\n\n"
+		   "It jams.\n");
+	testutil_deliver(q, "From: bob@customer.test\nTo: help@tickets.test\n"
+			    "Cc: carol@customer.test\nSubject: Re: Printer\n"
+			    "In-Reply-To: <a1@customer.test>\n"
+			    "Message-ID: <b1@customer.test>\n\nMe too.\n");
+	check_str("default: the requester, the others on Cc",
+		  sent_to(q, t, &plain_reply, got, sizeof(got)),
+		  "alice.home@customer.test | bob@customer.test, "
+		  "carol@customer.test");
+	ticket_strv_add(&dave, "dave@customer.test", 10);
+	o.to = &dave;
+	check_str("--to: the requester joins the Cc",
+		  sent_to(q, t, &o, got, sizeof(got)),
+		  "dave@customer.test | alice@customer.test, "
+		  "alice.home@customer.test, bob@customer.test, "
+		  "carol@customer.test");
+	o.to = NULL;
+	o.cc = &none;
+	check_str("--cc '': no Cc", sent_to(q, t, &o, got, sizeof(got)),
+		  "alice.home@customer.test | ");
+	check_str("automatic: no Cc",
+		  sent_to(q, t, &auto_reply, got, sizeof(got)),
+		  "alice.home@customer.test | ");
+	/* the headers: To, Cc, and In-Reply-To the last customer message */
+	check_int("load", ticket_reply_load(q->store, t, &ri, &error), 1);
+	check_int("build",
+		  ticket_reply_build(q->cfg, &ri, "x", 0, &out, &error), 0);
+	check_true("To header",
+		   out.sent && strstr(out.sent,
+				      "\nTo: alice.home@customer.test\n"));
+	check_true("Cc header",
+		   out.sent && strstr(out.sent, "\nCc: bob@customer.test, "
+						"carol@customer.test\n"));
+	check_true("answers the last customer message",
+		   out.sent &&
+			   strstr(out.sent, "In-Reply-To: <b1@customer.test>"));
+	ticket_outgoing_free(&out);
+	ticket_reply_info_free(&ri);
+	ticket_strv_free(&dave);
+	ticket_queue_close(&q);
+	testutil_rm_tree(dir);
+}
+
 /* sendmail fails: nothing sent, nothing recorded, try again. */
 static void test_send_fails(void)
 {
@@ -158,7 +251,7 @@ static void test_send_fails(void)
 				"Message-ID: <b1@customer.test>\n\nHelp.\n");
 	before = testutil_count(dir, "new");
 	check_int("sendmail fails: transient",
-		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  ticket_reply_send(q, t, "x", &plain_reply, &res, &error),
 		  TICKET_ERR_TEMP);
 	check_str("says so", error, "reply not sent; nothing recorded");
 	check_int("nothing in tmp/", testutil_count(dir, "tmp"), 0);
@@ -170,7 +263,7 @@ static void test_send_fails(void)
 	sqlite3_open(path, &other);
 	sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
 	check_int("busy index: transient",
-		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  ticket_reply_send(q, t, "x", &plain_reply, &res, &error),
 		  TICKET_ERR_TEMP);
 	ticket_reply_result_free(&res);
 	check_int(
@@ -180,7 +273,7 @@ static void test_send_fails(void)
 	ticket_reply_result_free(&res);
 	sqlite3_exec(other, "ROLLBACK; DROP TABLE messages", NULL, NULL, NULL);
 	check_int("broken index: needs an admin",
-		  ticket_reply_send(q, t, "x", 0, &res, &error),
+		  ticket_reply_send(q, t, "x", &plain_reply, &res, &error),
 		  TICKET_ERR_QUEUE);
 	ticket_reply_result_free(&res);
 	sqlite3_close(other);
@@ -197,6 +290,7 @@ int main(void)
 	test_subjects(cfg);
 	ticket_config_free(&cfg);
 	test_send();
+	test_recipients();
 	test_send_fails();
 	g_mime_shutdown();
 	return test_done("test_ticket_reply");

@@ -162,6 +162,7 @@ static void test_cases(const struct ticket_config *cfg, struct ticket_store *st)
 			&dsn,
 			cases[i].subject,
 			cases[i].from,
+			NULL,
 		};
 
 		memset(&refs, 0, sizeof(refs));
@@ -183,13 +184,50 @@ static void test_cases(const struct ticket_config *cfg, struct ticket_store *st)
 	}
 }
 
+/* The tag is looked for in the raw Subject too: a decoder that loses
+ * the words after a padded base64 word cannot lose the link. */
+static void test_raw_subject(const struct ticket_config *cfg,
+			     struct ticket_store *st)
+{
+	struct ticket_strv none = {NULL, 0};
+	struct ticket_thread_keys k = {
+		TICKET_KIND_CUSTOMER,
+		0,
+		0,
+		"r1@x.test",
+		&none,
+		&none,
+		"Re: x",
+		"alice@customer.test",
+		"Re: =?utf-8?B?eA==?= [#111111]",
+	};
+	struct ticket_thread_decision dec;
+	const char *error;
+
+	check_int("raw tag: status",
+		  ticket_thread_decide(cfg, st, &k, &dec, &error), TICKET_OK);
+	check_int("raw tag: ticket", (long long)dec.ticket, T1);
+	check_str("raw tag: how", dec.how, "subject tag");
+	k.from_addr = "mallory@evil.test";
+	ticket_thread_decide(cfg, st, &k, &dec, &error);
+	check_int("raw tag from a stranger: new", dec.verdict, NEW);
+}
+
 /* A lookup that fails: busy is transient, a missing table is not. */
 static void test_errors(const struct ticket_config *cfg,
 			struct ticket_store *st, const char *dir)
 {
 	struct ticket_strv refs = {NULL, 0};
 	struct ticket_thread_keys k = {
-		TICKET_KIND_CUSTOMER, 0, 0, "e1@x.test", &refs, NULL, "", NULL,
+		TICKET_KIND_CUSTOMER,
+		0,
+		0,
+		"e1@x.test",
+		&refs,
+		NULL,
+		"",
+		NULL,
+		NULL,
 	};
 	struct ticket_thread_decision dec;
 	const char *error = NULL;
@@ -232,6 +270,7 @@ int main(void)
 	st = make_store(dir);
 	if (st != NULL) {
 		test_cases(cfg, st);
+		test_raw_subject(cfg, st);
 		test_errors(cfg, st, dir);
 	}
 	ticket_store_close(&st);

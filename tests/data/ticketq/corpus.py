@@ -7,6 +7,7 @@ shape of docs/internals.md, "The JSON of ticketq"), then that
 `ticketq reindex` rebuilds the same index from the Maildir.  Prints
 got/want on failure; exit 0 pass, 1 fail.
 """
+import base64
 import hmac
 import hashlib
 import json
@@ -67,8 +68,10 @@ def expand(data, name):
             return b"000000"
         t = labels[label]
         return {"ID": t, "TAG": "[#%s]" % t, "MID": our_mid.get(label, ""),
-                "SIGNED": signed_mid(t)}[what].encode()
-    return re.sub(rb"@(ID|TAG|MID|SIGNED):([A-Z]+)@", sub, data)
+                "SIGNED": signed_mid(t),
+                "B64TAG": base64.b64encode(b" [#%s]" % t.encode()).decode(),
+                }[what].encode()
+    return re.sub(rb"@(ID|TAG|MID|SIGNED|B64TAG):([A-Z]+)@", sub, data)
 
 
 def db():
