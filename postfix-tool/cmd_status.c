@@ -105,7 +105,7 @@ static void print_signed_in(const struct account_state *s)
 		return;
 	if (who == NULL)
 		printf("  signed in as   not verified (no id_token at "
-		       "authorize)\n");
+		       "authorize, or authorized before it was checked)\n");
 	else if (user != NULL && strcasecmp(who, user) != 0)
 		printf("  signed in as   %s (not the account's user %s)\n",
 		       printable(who, 320), user);
