@@ -7,6 +7,13 @@
  * from the browser (for a server without a browser on a desktop
  * elsewhere).  --device: the device-code flow for headless servers.
  * App-only accounts (grant = client_credentials) just fetch a token.
+ *
+ * Who signed in: the sign-in also asks for an id_token (id_token.c adds
+ * openid and what the provider needs to the scope) and reads the user
+ * from it.  Signed in as another mailbox than the account's `user` (the
+ * browser was logged in to another account): the grant is not saved,
+ * exit 3, unless --allow-other-user (a delegate for a shared mailbox).
+ * No id_token (custom providers): a warning, and the grant is saved.
  * Whatever the flow, the result is written through the token cache, so
  * running Postfix processes pick it up at once.
  */
@@ -25,25 +32,38 @@
 #include "lib/number.h"
 #include "lib/strbuf.h"
 #include "token/http.h"
+#include "token/id_token.h"
 #include "token/oauth_redirect.h"
 #include "token/oauth_signin.h"
 #include "token/oauthmail_conf.h"
+#include "token/provider.h"
 #include "token/token_cache.h"
+#include "token/token_store.h"
 
 #define AUTHORIZE_USAGE                                                     \
-	"authorize ACCOUNT [--device | --paste] [--timeout SECONDS]\n"      \
+	"authorize ACCOUNT [--device | --paste] [--timeout SECONDS] "       \
+	"[--allow-other-user]\n"                                            \
 	"  (default) open the printed URL in a browser; it returns to "     \
 	"redirect_uri\n"                                                    \
 	"  --device  show a code to enter at the provider's device page "   \
 	"(headless)\n"                                                      \
 	"  --paste   paste the address the browser ends on (no listener)\n" \
-	"  --timeout how long to wait for the browser (default 300)"
+	"  --timeout how long to wait for the browser (default 300)\n"      \
+	"  --allow-other-user  save the grant even when someone other "     \
+	"than\n            the account's user signed in (a delegate of a "  \
+	"shared mailbox)"
 #define PASTE_MAX (16 * 1024)
 
 enum flow { FLOW_BROWSER, FLOW_PASTE, FLOW_DEVICE };
 
 struct authorize {
-	const struct account_config *acct;
+	const struct account_config *acct; /* signin, or conf (app-only) */
+	const struct account_config *conf; /* as configured */
+	struct account_config signin;	   /* conf asking for an id_token too */
+	char *signin_scope;
+	enum flow flow;
+	int allow_other_user;
+	char *signed_in_as; /* from the id_token; NULL when not verified */
 	struct token_cache *cache;
 	struct http_client *http;
 	long timeout;
@@ -177,13 +197,17 @@ static int flow_paste(struct authorize *a)
 	return ret;
 }
 
-static void show_device_code(const struct oauth_device *dev)
+static void show_device_code(const struct oauth_device *dev, const char *user)
 {
 	if (dev->message != NULL)
 		printf("%s\n", dev->message);
 	else
 		printf("To sign in, open %s and enter the code %s\n",
 		       dev->verification_uri, dev->user_code);
+	if (user != NULL)
+		printf("Sign in as %s (in a private browser window if the "
+		       "browser is signed in to another account).\n",
+		       user);
 	printf("Waiting for the sign-in (the code expires in %s) ...\n",
 	       cli_duration(dev->expires_in));
 	fflush(stdout);
@@ -215,7 +239,7 @@ static int flow_device(struct authorize *a)
 
 	if (oauth_device_start(a->acct, a->http, &dev, &a->err) != OM_OK)
 		return fail_with(&a->err);
-	show_device_code(&dev);
+	show_device_code(&dev, a->acct->user);
 	interval = dev.interval;
 	deadline = time(NULL) + dev.expires_in;
 	for (;;) {
@@ -265,29 +289,6 @@ static int check_token_dir(const struct oauthmail_config *cfg)
 	return -1;
 }
 
-static int save(struct authorize *a)
-{
-	const struct account_config *acct = a->acct;
-	const char *error;
-	char fp[CRYPTO_FINGERPRINT_LEN + 1];
-
-	if (token_cache_save_grant(a->cache, acct->name, &a->tok, &error) < 0) {
-		log_error("account %s: %s", acct->name, error);
-		return OM_ERR_TEMP;
-	}
-	crypto_fingerprint(a->tok.access_token, strlen(a->tok.access_token),
-			   fp);
-	printf("account %s: authorized%s%s. Access token %s valid until %s",
-	       acct->name, acct->user ? " as " : "",
-	       acct->user ? acct->user : "", fp,
-	       cli_time(time(NULL) + (time_t)a->tok.expires_in));
-	if (a->tok.refresh_token != NULL)
-		printf("; refresh token saved (every refresh renews it)");
-	printf(".\n");
-	log_info("account %s: authorized, access token %s", acct->name, fp);
-	return OM_OK;
-}
-
 /* flow_endpoint_missing - 1 (after saying so) when the account's provider
    has no endpoint for this flow (provider = custom without it) */
 static int flow_endpoint_missing(const struct account_config *acct,
@@ -307,21 +308,181 @@ static int flow_endpoint_missing(const struct account_config *acct,
 	return 1;
 }
 
+/* flow_command - the command that runs this flow again */
+static const char *flow_command(const struct authorize *a)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "oauthmail authorize %s%s", a->conf->name,
+		 a->flow == FLOW_DEVICE	 ? " --device"
+		 : a->flow == FLOW_PASTE ? " --paste"
+					 : "");
+	return buf;
+}
+
+static void warn_unverified(const struct authorize *a, const char *why)
+{
+	const struct account_config *acct = a->conf;
+
+	log_warn("account %s: who signed in could not be verified (%s)%s%s; "
+		 "the grant is saved%s",
+		 acct->name, why, acct->user ? ". Make sure it was " : "",
+		 acct->user ? acct->user : "",
+		 acct->provider == PROVIDER_CUSTOM
+			 ? ". For provider = custom, add openid (and the "
+			   "scope for an email claim) to scope if the provider "
+			   "speaks OpenID Connect"
+			 : "");
+}
+
+static int wrong_user(const struct authorize *a, const char *who)
+{
+	const struct account_config *acct = a->conf;
+
+	log_error("account %s: signed in as %s, but account %s is for %s, so "
+		  "the grant was not saved. Fix: open a private browser "
+		  "window, sign in as %s, and run %s again (or, if %s may use "
+		  "that mailbox, e.g. a shared one, add --allow-other-user)",
+		  acct->name, who, acct->name, acct->user, acct->user,
+		  flow_command(a), who);
+	return OM_ERR_REAUTH;
+}
+
+/* check_identity - who signed in, from the id_token, against the
+   account's user: OM_OK (a->signed_in_as set when known) or
+   OM_ERR_REAUTH when it is someone else and that was not allowed */
+static int check_identity(struct authorize *a)
+{
+	const struct account_config *acct = a->conf;
+	struct id_token_identity id;
+	const char *error, *who, *match;
+	int ret = OM_OK;
+
+	if (a->tok.id_token == NULL) {
+		warn_unverified(a, "the provider sent no id_token");
+		return OM_OK;
+	}
+	if (id_token_read(a->tok.id_token, &id, &error) < 0) {
+		warn_unverified(a, error);
+		return OM_OK;
+	}
+	match = acct->user != NULL ? id_token_match(&id, acct->user) : NULL;
+	if ((who = match ? match : id_token_name(&id)) == NULL)
+		warn_unverified(a, "the id_token names no user: no "
+				   "preferred_username, upn or email claim");
+	else if ((a->signed_in_as = strdup(who)) == NULL) {
+		log_error("account %s: out of memory", acct->name);
+		ret = OM_ERR_TEMP;
+	} else if (acct->user != NULL && match == NULL) {
+		if (!a->allow_other_user)
+			ret = wrong_user(a, who);
+		else
+			log_warn("account %s: signed in as %s, not %s; saved "
+				 "anyway (--allow-other-user)",
+				 acct->name, who, acct->user);
+	}
+	id_token_identity_free(&id);
+	return ret;
+}
+
+static char *dup_opt(const char *s, int *oom)
+{
+	char *copy;
+
+	if (s == NULL)
+		return NULL;
+	if ((copy = strdup(s)) == NULL)
+		*oom = 1;
+	return copy;
+}
+
+/* grant_record - the token file of a fresh grant (reauth_needed and
+   every failure cleared); 0, or -1 out of memory */
+static int grant_record(const struct authorize *a, struct token_record *rec)
+{
+	const struct account_config *acct = a->conf;
+	const struct oauth_token *tok = &a->tok;
+	time_t now = time(NULL);
+	int oom = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->account = dup_opt(acct->name, &oom);
+	rec->provider = dup_opt(provider_name(acct->provider), &oom);
+	rec->client_id = dup_opt(acct->client_id, &oom);
+	rec->user = dup_opt(acct->user, &oom);
+	rec->scope = dup_opt(tok->scope ? tok->scope : acct->scope, &oom);
+	rec->access_token = dup_opt(tok->access_token, &oom);
+	rec->access_expires = now + (time_t)tok->expires_in;
+	rec->refresh_token = dup_opt(tok->refresh_token, &oom);
+	rec->refresh_issued = tok->refresh_token ? now : 0;
+	rec->authorized = now;
+	rec->last_refresh = now;
+	rec->signed_in_as = dup_opt(a->signed_in_as, &oom);
+	if (oom)
+		token_record_free(rec);
+	return oom ? -1 : 0;
+}
+
+static void print_saved(const struct authorize *a)
+{
+	const struct account_config *acct = a->conf;
+	const char *who = a->signed_in_as ? a->signed_in_as : acct->user;
+	char fp[CRYPTO_FINGERPRINT_LEN + 1];
+
+	crypto_fingerprint(a->tok.access_token, strlen(a->tok.access_token),
+			   fp);
+	printf("account %s: authorized%s%s%s. Access token %s valid until %s",
+	       acct->name, who ? " as " : "", who ? who : "",
+	       a->signed_in_as == NULL &&
+			       acct->grant != GRANT_CLIENT_CREDENTIALS
+		       ? " (not verified)"
+		       : "",
+	       fp, cli_time(time(NULL) + (time_t)a->tok.expires_in));
+	if (a->tok.refresh_token != NULL)
+		printf("; refresh token saved (every refresh renews it)");
+	printf(".\n");
+	log_info("account %s: authorized%s%s, access token %s", acct->name,
+		 a->signed_in_as ? ", signed in as " : "",
+		 a->signed_in_as ? a->signed_in_as : "", fp);
+}
+
+static int save(struct authorize *a)
+{
+	struct token_record rec;
+	const char *error;
+	int r;
+
+	if (grant_record(a, &rec) < 0) {
+		log_error("account %s: out of memory", a->conf->name);
+		return OM_ERR_TEMP;
+	}
+	r = token_cache_write_record(a->cache, &rec, &error);
+	token_record_free(&rec);
+	if (r < 0) {
+		log_error("account %s: %s", a->conf->name, error);
+		return OM_ERR_TEMP;
+	}
+	print_saved(a);
+	return OM_OK;
+}
+
 static int parse_args(int argc, char **argv, const char **account,
-		      enum flow *flow, long *timeout)
+		      struct authorize *a)
 {
 	unsigned long long v;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--device") == 0)
-			*flow = FLOW_DEVICE;
+			a->flow = FLOW_DEVICE;
 		else if (strcmp(argv[i], "--paste") == 0)
-			*flow = FLOW_PASTE;
+			a->flow = FLOW_PASTE;
+		else if (strcmp(argv[i], "--allow-other-user") == 0)
+			a->allow_other_user = 1;
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			if (number_parse(argv[++i], 1, 3600, &v) < 0)
 				return -1;
-			*timeout = (long)v;
+			a->timeout = (long)v;
 		} else if (argv[i][0] != '-' && *account == NULL)
 			*account = argv[i];
 		else
@@ -330,40 +491,71 @@ static int parse_args(int argc, char **argv, const char **account,
 	return *account != NULL ? 0 : -1;
 }
 
+/* ask_for_identity - the account as the sign-in flows see it: its scope
+   plus what makes the provider name the user (id_token_scope()) */
+static int ask_for_identity(struct authorize *a)
+{
+	a->signin = *a->conf;
+	if (a->conf->scope != NULL) {
+		a->signin_scope =
+			id_token_scope(a->conf->provider, a->conf->scope);
+		if (a->signin_scope == NULL) {
+			log_error("account %s: out of memory", a->conf->name);
+			return -1;
+		}
+		a->signin.scope = a->signin_scope;
+	}
+	a->acct = &a->signin;
+	return 0;
+}
+
+/* sign_in - the flow asked for, then who signed in */
+static int sign_in(struct authorize *a)
+{
+	int ret;
+
+	if (flow_endpoint_missing(a->conf, a->flow))
+		return OM_ERR_CONFIG;
+	if (ask_for_identity(a) < 0)
+		return OM_ERR_TEMP;
+	if (a->flow == FLOW_DEVICE)
+		ret = flow_device(a);
+	else if (a->flow == FLOW_PASTE)
+		ret = flow_paste(a);
+	else
+		ret = flow_browser(a);
+	return ret == OM_OK ? check_identity(a) : ret;
+}
+
 int cmd_authorize(struct cli *cli, int argc, char **argv)
 {
 	struct authorize a = {0};
 	const char *account = NULL;
-	enum flow flow = FLOW_BROWSER;
 	int ret;
 
 	a.timeout = 300;
+	a.flow = FLOW_BROWSER;
 	if (cli_help(argc, argv, AUTHORIZE_USAGE))
 		return OM_OK;
-	if (parse_args(argc, argv, &account, &flow, &a.timeout) < 0) {
+	if (parse_args(argc, argv, &account, &a) < 0) {
 		fprintf(stderr, "usage: oauthmail %s\n", AUTHORIZE_USAGE);
 		return OM_ERR_USAGE;
 	}
-	if ((a.acct = cli_account(cli, account)) == NULL)
+	if ((a.conf = a.acct = cli_account(cli, account)) == NULL)
 		return OM_ERR_CONFIG;
 	if (check_token_dir(cli->cfg) < 0 ||
 	    (ret = cli_open_cache(cli, &a.cache)) != OM_OK)
 		return OM_ERR_CONFIG;
 	a.http = token_cache_http(a.cache);
-	if (a.acct->grant != GRANT_CLIENT_CREDENTIALS &&
-	    flow_endpoint_missing(a.acct, flow))
-		ret = OM_ERR_CONFIG;
-	else if (a.acct->grant == GRANT_CLIENT_CREDENTIALS)
+	if (a.conf->grant == GRANT_CLIENT_CREDENTIALS)
 		ret = flow_app_only(&a);
-	else if (flow == FLOW_DEVICE)
-		ret = flow_device(&a);
-	else if (flow == FLOW_PASTE)
-		ret = flow_paste(&a);
 	else
-		ret = flow_browser(&a);
+		ret = sign_in(&a);
 	if (ret == OM_OK)
 		ret = save(&a);
 	oauth_token_free(&a.tok);
+	free(a.signin_scope);
+	free(a.signed_in_as);
 	token_cache_close(&a.cache);
 	return ret;
 }

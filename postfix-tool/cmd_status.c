@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -102,6 +103,23 @@ static long long left(time_t t)
 	return (long long)(t - time(NULL));
 }
 
+/* print_signed_in - who signed in at authorize (the id_token's user) */
+static void print_signed_in(const struct account_state *s)
+{
+	const char *who = s->rec.signed_in_as, *user = s->acct->user;
+
+	if (s->have_file <= 0 || s->acct->grant == GRANT_CLIENT_CREDENTIALS)
+		return;
+	if (who == NULL)
+		printf("  signed in as   not verified (no id_token at "
+		       "authorize, or authorized before it was checked)\n");
+	else if (user != NULL && strcasecmp(who, user) != 0)
+		printf("  signed in as   %s (not the account's user %s)\n",
+		       printable(who, 320), user);
+	else
+		printf("  signed in as   %s\n", printable(who, 320));
+}
+
 static void print_human(const struct account_state *s,
 			const struct oauthmail_config *cfg)
 {
@@ -128,6 +146,7 @@ static void print_human(const struct account_state *s,
 	if (s->have_file > 0)
 		printf("  authorized     %s\n  last refresh   %s\n",
 		       cli_time(r->authorized), cli_time(r->last_refresh));
+	print_signed_in(s);
 	if (a->client_secret_expires)
 		printf("  client secret  expires %s (%s)\n",
 		       cli_time(a->client_secret_expires),
@@ -170,6 +189,7 @@ static cJSON *state_json(const struct account_state *s)
 	add_str(o, "account", a->name);
 	add_str(o, "provider", provider_name(a->provider));
 	add_str(o, "user", a->user);
+	add_str(o, "signed_in_as", r->signed_in_as);
 	add_str(o, "grant",
 		a->grant == GRANT_CLIENT_CREDENTIALS ? "client_credentials"
 						     : "authorization_code");

@@ -36,6 +36,18 @@ static int token_chars_ok(const char *s)
 	return 1;
 }
 
+/* id_token_field - the id_token as it came; "" when it is there but
+   unusable, so authorize can say so (the answer stands without it) */
+static char *id_token_field(const cJSON *root)
+{
+	const char *v;
+
+	if (!json_has(root, "id_token"))
+		return NULL;
+	v = json_string(root, "id_token", TOKEN_FIELD_MAX);
+	return strdup(v != NULL ? v : "");
+}
+
 int oauth_token_parse(const char *body, size_t len, struct oauth_token *tok_r,
 		      const char **error_r)
 {
@@ -57,6 +69,7 @@ int oauth_token_parse(const char *body, size_t len, struct oauth_token *tok_r,
 	tok.refresh_token =
 		json_string_dup(root, "refresh_token", TOKEN_FIELD_MAX, &bad);
 	tok.scope = json_string_dup(root, "scope", SCOPE_MAX, &bad_scope);
+	tok.id_token = id_token_field(root);
 	if (bad || tok.access_token == NULL ||
 	    !token_chars_ok(tok.access_token) ||
 	    (tok.refresh_token != NULL && !token_chars_ok(tok.refresh_token))) {
@@ -96,6 +109,7 @@ void oauth_token_free(struct oauth_token *tok)
 	wipe_free_str(&tok->refresh_token);
 	free(tok->scope);
 	tok->scope = NULL;
+	wipe_free_str(&tok->id_token);
 }
 
 int oauth_form_add_client(struct http_form *form,

@@ -19,6 +19,9 @@ struct oauth_token {
 	char *access_token;
 	char *refresh_token; /* NULL when the answer carried none */
 	char *scope;	     /* NULL when absent */
+	char *id_token;	     /* OpenID Connect, read by authorize (id_token.h):
+			   NULL when absent, "" when not a string of at most
+			   16 KB (it never fails the answer) */
 	long long expires_in;
 };
 
@@ -30,7 +33,7 @@ struct oauth_field {
 
 /* oauth_token_parse - a 200 answer of a token endpoint: access_token
  * (required), token_type Bearer if present, expires_in 1..1 year
- * (required), refresh_token and scope if present.  Outside input:
+ * (required), refresh_token, scope and id_token if present.  Outside input:
  * every field is bounded.  0, or -1 with error_r. */
 int oauth_token_parse(const char *body, size_t len, struct oauth_token *tok_r,
 		      const char **error_r);

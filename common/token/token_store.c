@@ -50,6 +50,7 @@ static const struct string_field string_fields[] = {
 	 TOKEN_MAX},
 	{"last_error", offsetof(struct token_record, last_error), TEXT_MAX},
 	{"rejected_token", offsetof(struct token_record, rejected), 16},
+	{"signed_in_as", offsetof(struct token_record, signed_in_as), 320},
 };
 
 static const struct time_field time_fields[] = {

@@ -27,8 +27,10 @@ struct token_record {
 	time_t last_error_time;
 	time_t backoff_until; /* after transient errors */
 	int failures;	      /* transient failures in a row */
-	char *rejected; /* fingerprint of an access token a server refused:
+	char *rejected;	    /* fingerprint of an access token a server refused:
 			   refresh before using it again */
+	char *signed_in_as; /* who signed in at authorize, from the id_token;
+			       NULL when not verified (or an older file) */
 };
 
 /* token_store_path - token_dir/<account>.json into buf */

@@ -80,6 +80,8 @@ DEFAULT_CONFIG = {
     "strict_consent": True,
     "google_rotate_refresh_tokens": False,
     "google_device_any_scope": False,
+    "signin_user": "",
+    "id_token": True,
 }
 
 # ---------------------------------------------------------------------------
@@ -637,14 +639,29 @@ class State:
         self.remember("refresh_tokens", tok)
         return tok
 
-    def mint_id_token(self, client_id, user, tid, base):
+    def mint_id_token(self, client_id, user, tid, base, scopes,
+                      dialect="aad"):
+        """Microsoft v2 (Google) id_token: name, oid and
+        preferred_username only with scope profile, email only with
+        scope email (as the identity platform does)."""
         u = self.user(user)
         t = int(now())
-        body = {"aud": client_id, "iss": "%s/%s/v2.0" % (base, tid),
-                "iat": t, "nbf": t, "exp": t + 3600, "email": user,
-                "name": u["name"], "oid": u["oid"],
-                "preferred_username": user, "sub": u["sub"], "tid": tid,
-                "ver": "2.0"}
+        asked = {s.lower() for s in scopes}
+        if dialect == "google":
+            body = {"iss": "https://accounts.google.com", "azp": client_id,
+                    "aud": client_id, "sub": u["sub"]}
+            if "email" in asked:
+                body.update({"email": user, "email_verified": True})
+            body.update({"iat": t, "exp": t + 3600})
+        else:
+            body = {"aud": client_id, "iss": "%s/%s/v2.0" % (base, tid),
+                    "iat": t, "nbf": t, "exp": t + 3600}
+            if "email" in asked:
+                body["email"] = user
+            if "profile" in asked:
+                body.update({"name": u["name"], "oid": u["oid"],
+                             "preferred_username": user})
+            body.update({"sub": u["sub"], "tid": tid, "ver": "2.0"})
         tok = "%s.%s.%s" % (b64url_json({"typ": "JWT", "alg": "RS256",
                                          "kid": "mockkid"}),
                             b64url_json(body),
@@ -1116,7 +1133,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def authorize_grant(self, dialect, tenant, client, redirect, q):
         st = self.st
-        user = q.get("login_hint") or st.config["default_user"]
+        user = st.config["signin_user"] or q.get("login_hint") or \
+            st.config["default_user"]
         challenge = q.get("code_challenge")
         method = q.get("code_challenge_method") or (
             "plain" if challenge else None)
@@ -1462,8 +1480,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 rt = reuse_refresh or st.mint_refresh(
                     cid, user, consented, scopes, tid, dialect, family)
-        idt = st.mint_id_token(cid, user, tid, self.base_url()) \
-            if want_id else None
+        idt = st.mint_id_token(cid, user, tid, self.base_url(), consented,
+                               dialect) \
+            if want_id and st.config["id_token"] else None
         if dialect == "google":
             body = {"access_token": at, "expires_in": int(life)}
             if rt:
@@ -1543,7 +1562,8 @@ class Handler(BaseHTTPRequestHandler):
                               "expires_in": expires, "interval": interval,
                               "polls": 0, "last_poll": None,
                               "status": "pending", "redeemed": False,
-                              "user": cfg["default_user"],
+                              "user": cfg["signin_user"] or
+                              cfg["default_user"],
                               "dialect": dialect}
         st.remember("device_codes", dc)
         if dialect == "google":

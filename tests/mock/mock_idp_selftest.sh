@@ -172,7 +172,9 @@ ok(q.get("error") == ["unsupported_response_type"],
    "authorize: response_type without code -> error redirect")
 
 # ---- authorization_code grant --------------------------------------------------
-code, _ = code_from(authorize(extra={"login_hint": "bob@contoso.test"}))
+code, _ = code_from(authorize(extra={
+    "login_hint": "bob@contoso.test",
+    "scope": "offline_access openid profile %s %s" % (IMAP, SMTP)}))
 r = tok(client_id=A1, grant_type="authorization_code", code=code,
         redirect_uri="http://localhost:8765/", code_verifier=VERIFIER,
         scope="%s offline_access openid" % IMAP)
@@ -202,6 +204,38 @@ is_aad_error(tok(client_id=A1, grant_type="authorization_code", code=code,
                  redirect_uri="http://localhost:8765/",
                  code_verifier=VERIFIER),
              400, "invalid_grant", 54005, "code reuse")
+
+
+def id_token_of(scope, extra=None):
+    """the id_token claims (None: no id_token) of a code grant"""
+    q = {"scope": scope}
+    q.update(extra or {})
+    c, _ = code_from(authorize(extra=q))
+    _, _, j = tok(client_id=A1, grant_type="authorization_code", code=c,
+                  redirect_uri="http://localhost:8765/",
+                  code_verifier=VERIFIER)
+    if "id_token" not in j:
+        return None
+    return json.loads(base64.urlsafe_b64decode(
+        j["id_token"].split(".")[1] + "=="))
+
+
+idt = id_token_of("openid offline_access " + IMAP)
+ok("preferred_username" not in idt and "email" not in idt and
+   idt.get("tid") and idt.get("sub") and idt.get("ver") == "2.0",
+   "openid alone: an id_token naming nobody (no profile, no email)")
+idt = id_token_of("openid email offline_access " + IMAP)
+ok(idt.get("email") == "support@contoso.test" and
+   "preferred_username" not in idt, "scope email: the email claim")
+ctl("config", {"signin_user": "eve@contoso.test"})
+idt = id_token_of("openid profile offline_access " + IMAP,
+                  {"login_hint": "support@contoso.test"})
+ok(idt.get("preferred_username") == "eve@contoso.test",
+   "knob signin_user: signed in as another user than login_hint")
+ctl("config", {"signin_user": "", "id_token": False})
+ok(id_token_of("openid profile offline_access " + IMAP) is None,
+   "knob id_token false: no id_token (an OAuth-only provider)")
+ctl("config", {"id_token": True})
 code, _ = code_from(authorize())
 is_aad_error(tok(client_id=A1, grant_type="authorization_code", code=code,
                  redirect_uri="http://localhost:8765/",

@@ -2,6 +2,7 @@
  * redirect parsing, and the token file format */
 #include "oauthmail-config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,9 +231,42 @@ static void test_token_file(void)
 	token_record_free(&rec);
 }
 
+/* the id_token is kept as it came for authorize (id_token.c); one that
+   is not a usable string becomes "" and never fails the answer */
+static void test_id_token_field(void)
+{
+	static const struct {
+		const char *field; /* after the access token, or "" */
+		const char *want;
+	} rows[] = {
+		{"", NULL},
+		{",\"id_token\":\"eyJ0.eyJ1.c2ln\"", "eyJ0.eyJ1.c2ln"},
+		{",\"id_token\":42", ""},
+		{",\"id_token\":\"bell\\u0007\"", ""},
+	};
+	struct oauth_token tok;
+	char body[256];
+	const char *error;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "{\"access_token\":\"x\",\"expires_in\":60%s}",
+			 rows[i].field);
+		memset(&tok, 0, sizeof(tok));
+		check_int(body,
+			  oauth_token_parse(body, strlen(body), &tok, &error),
+			  0);
+		check_str(body, tok.id_token, rows[i].want);
+		oauth_token_free(&tok);
+		check_true("id_token freed", tok.id_token == NULL);
+	}
+}
+
 int main(void)
 {
 	test_token_parse();
+	test_id_token_field();
 	test_errors();
 	test_redirect();
 	test_token_file();

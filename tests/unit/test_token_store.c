@@ -40,6 +40,7 @@ static void sample(struct token_record *rec)
 	rec->backoff_until = 1800000060;
 	rec->failures = 3;
 	rec->rejected = "a1b2c3";
+	rec->signed_in_as = "Support@Contoso.com";
 }
 
 static void check_same(const struct token_record *got,
@@ -63,6 +64,7 @@ static void check_same(const struct token_record *got,
 	check_int("backoff_until", got->backoff_until, want->backoff_until);
 	check_int("failures", got->failures, want->failures);
 	check_str("rejected", got->rejected, want->rejected);
+	check_str("signed_in_as", got->signed_in_as, want->signed_in_as);
 }
 
 static void test_round_trip(void)
@@ -91,8 +93,9 @@ static void test_round_trip(void)
 			   strstr(json, "access_expires") == NULL);
 	check_int("minimal parses",
 		  token_record_parse(json, strlen(json), &got, &error), 0);
-	check_true("absent stays NULL/0",
-		   got.refresh_token == NULL && got.access_expires == 0);
+	check_true("absent stays NULL/0", got.refresh_token == NULL &&
+						  got.access_expires == 0 &&
+						  got.signed_in_as == NULL);
 	token_record_free(&got);
 	free(json);
 }
@@ -119,6 +122,10 @@ static const struct {
 	 "account: not a string of at most 64 bytes"},
 	{"{\"version\":1,\"rejected_token\":\"12345678901234567\"}",
 	 "rejected_token: not a string of at most 16 bytes"},
+	{"{\"version\":1,\"signed_in_as\":[\"bob@contoso.com\"]}",
+	 "signed_in_as: not a string of at most 320 bytes"},
+	{"{\"version\":1,\"signed_in_as\":\"bob\\u0001@contoso.com\"}",
+	 "signed_in_as: not a string of at most 320 bytes"},
 	{"{\"version\":1,\"access_expires\":-1}", "access_expires: not a time"},
 	{"{\"version\":1,\"access_expires\":1.5}",
 	 "access_expires: not a time"},
