@@ -129,12 +129,10 @@ static int answer(struct token_cache *cache, const char *line, size_t len,
 	if (req.cmd == BROKER_TOKEN)
 		answer_token(cache, req.account, reply);
 	else {
-		if (req.cmd == BROKER_INVALIDATE) {
-			log_info("broker: server refused the token of "
-				 "account %s; refreshing on the next request",
-				 req.account);
-			token_cache_invalidate(cache, req.account);
-		}
+		if (req.cmd == BROKER_INVALIDATE)
+			token_cache_invalidate(
+				cache, req.account,
+				req.fingerprint[0] ? req.fingerprint : NULL);
 		broker_proto_format_ok(NULL, 0, reply);
 	}
 	return 0;

@@ -222,13 +222,15 @@ void token_source_invalidate(struct token_source *ts,
 		return; /* a raw token: nothing we can refresh */
 	if (tok->from_broker) {
 		if (broker_client_invalidate(ts->cfg->token_socket,
-					     tok->account, BROKER_TIMEOUT_MS,
+					     tok->account, tok->fingerprint,
+					     BROKER_TIMEOUT_MS,
 					     &error) != OM_OK)
 			log_warn("could not tell the token broker: %s", error);
 		return;
 	}
 	if (ts->cache != NULL)
-		token_cache_invalidate(ts->cache, tok->account);
+		token_cache_invalidate(ts->cache, tok->account,
+				       tok->fingerprint);
 }
 
 void token_source_release(struct source_token *tok)

@@ -180,18 +180,20 @@ enum om_status broker_client_token(const char *socket_path, const char *account,
 }
 
 enum om_status broker_client_invalidate(const char *socket_path,
-					const char *account, int timeout_ms,
-					const char **error_r)
+					const char *account, const char *fp,
+					int timeout_ms, const char **error_r)
 {
 	struct broker_request req = {.cmd = BROKER_INVALIDATE};
 	struct broker_reply reply;
 	enum om_status st;
 
-	if (!broker_proto_account_ok(account, strlen(account))) {
-		*error_r = "bad account name";
+	if (!broker_proto_account_ok(account, strlen(account)) ||
+	    !broker_proto_fingerprint_ok(fp, strlen(fp))) {
+		*error_r = "bad account name or token fingerprint";
 		return OM_ERR_CONFIG;
 	}
 	snprintf(req.account, sizeof(req.account), "%s", account);
+	memcpy(req.fingerprint, fp, BROKER_FINGERPRINT_LEN + 1);
 	st = exchange(socket_path, &req, timeout_ms, &reply, error_r);
 	if (st != OM_OK)
 		return st;

@@ -186,21 +186,24 @@ static void test_invalidate(void)
 	const char *error = NULL;
 	pid_t pid;
 
-	pid = broker("INVALIDATE support\n", ANSWER, "OK\n");
+	pid = broker("INVALIDATE support 0a1b2c\n", ANSWER, "OK\n");
 	check_int("invalidate",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_OK);
 	check_broker("the broker got INVALIDATE support", pid);
-	pid = broker("INVALIDATE support\n", ANSWER,
+	pid = broker("INVALIDATE support 0a1b2c\n", ANSWER,
 		     "CONFIG unknown account\n");
 	check_int("invalidate refused",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_ERR_CONFIG);
 	check_str("refusal text", error, "unknown account");
 	check_broker("the broker got INVALIDATE again", pid);
-	pid = broker("INVALIDATE support\n", HANGUP, NULL);
+	pid = broker("INVALIDATE support 0a1b2c\n", HANGUP, NULL);
 	check_int("invalidate: broker hangs up",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_ERR_TEMP);
 	check_broker("the broker got INVALIDATE a third time", pid);
 }
@@ -222,7 +225,12 @@ static void test_local_errors(void)
 				      &error),
 		  OM_ERR_CONFIG);
 	check_int("invalidate: bad account",
-		  broker_client_invalidate(sock_path, "-x", 1000, &error),
+		  broker_client_invalidate(sock_path, "-x", "0a1b2c", 1000,
+					   &error),
+		  OM_ERR_CONFIG);
+	check_int("invalidate: bad fingerprint",
+		  broker_client_invalidate(sock_path, "support", "0A1B2C", 1000,
+					   &error),
 		  OM_ERR_CONFIG);
 	unlink(sock_path);
 	error = NULL;
