@@ -565,23 +565,30 @@ static int read_unlocked(struct token_cache *c, struct cache_entry *e,
 	return ok;
 }
 
-static enum om_status get_file(struct token_cache *c, struct cache_entry *e,
-			       int force, struct access_token *tok_r,
-			       const char **error_r)
+/* get_unlocked - rules 2 and the middle path: 1 when a fresh token was
+ * at hand without the lock (tok_r filled) */
+static int get_unlocked(struct token_cache *c, struct cache_entry *e,
+			struct access_token *tok_r)
 {
 	time_t now = time(NULL);
 	struct stat st;
 
-	if (!force && stat(e->path, &st) == 0) {
-		if (same_file(e, &st) && entry_fresh(c, e, now)) {
-			answer(e, tok_r);
-			return OM_OK;
-		}
-		if (read_unlocked(c, e, &st, now)) {
-			answer(e, tok_r);
-			return OM_OK;
-		}
+	if (stat(e->path, &st) < 0)
+		return 0;
+	if ((same_file(e, &st) && entry_fresh(c, e, now)) ||
+	    read_unlocked(c, e, &st, now)) {
+		answer(e, tok_r);
+		return 1;
 	}
+	return 0;
+}
+
+static enum om_status get_file(struct token_cache *c, struct cache_entry *e,
+			       int force, struct access_token *tok_r,
+			       const char **error_r)
+{
+	if (!force && get_unlocked(c, e, tok_r))
+		return OM_OK;
 	return refresh_locked(c, e, force, tok_r, error_r);
 }
 
@@ -621,6 +628,18 @@ enum om_status token_cache_get(struct token_cache *c, const char *account,
 	if (e == NULL)
 		return OM_ERR_CONFIG;
 	return get_file(c, e, 0, tok_r, error_r);
+}
+
+enum om_status token_cache_peek(struct token_cache *c, const char *account,
+				struct access_token *tok_r,
+				const char **error_r)
+{
+	struct cache_entry *e = account_entry(c, account, error_r);
+
+	if (e == NULL)
+		return OM_ERR_CONFIG;
+	*error_r = NULL;
+	return get_unlocked(c, e, tok_r) ? OM_OK : OM_ERR_TEMP;
 }
 
 enum om_status token_cache_refresh(struct token_cache *c, const char *account,

@@ -31,6 +31,16 @@ enum om_status token_cache_get(struct token_cache *cache, const char *account,
 			       struct access_token *tok_r,
 			       const char **error_r);
 
+/* token_cache_peek - token_cache_get without the lock and without a
+ * request (rules 2 and the lock-free read; never blocks on the network):
+ * OM_OK with a fresh token; OM_ERR_TEMP with *error_r NULL when only
+ * token_cache_get (the locked path: refresh, back-off, errors) can
+ * answer; OM_ERR_CONFIG with error_r for an unknown account.  The token
+ * broker answers from it and refreshes in a child process. */
+enum om_status token_cache_peek(struct token_cache *cache, const char *account,
+				struct access_token *tok_r,
+				const char **error_r);
+
 /* token_cache_get_path - the same for an absolute token-file path (the
  * SASL password may name one); the file says which account it is */
 enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
