@@ -362,6 +362,21 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* log_listening - where, and who may connect (SOCKET ACCESS in
+ * oauthmail-serve(8)) */
+static void log_listening(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		log_info("broker: listening on the systemd socket");
+	else if (stat(path, &st) == 0)
+		log_info("broker: listening on %s (mode %04o, uid %ld, "
+			 "gid %ld)",
+			 path, (unsigned)(st.st_mode & 07777), (long)st.st_uid,
+			 (long)st.st_gid);
+}
+
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
 	struct serve_opts o = {0};
@@ -385,8 +400,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		log_error("serve: %s", error);
 		ret = OM_ERR_CONFIG;
 	} else if (fd >= 0 && is_listening(fd)) {
-		log_info("broker: listening on %s",
-			 o.listen_path ? o.listen_path : "the systemd socket");
+		log_listening(o.listen_path);
 		ret = serve_loop(cache, fd, &serve_stop);
 	} else if (fd >= 0) {
 		serve_conn(cache, fd, fd); /* systemd Accept=yes */
