@@ -761,13 +761,13 @@ static void log_refusal(const struct cache_entry *e, const char *refused_fp,
 			 "was replaced already: no refresh",
 			 e->acct->name, fp);
 	else if (r == TOKEN_REFUSAL_HELD)
-		log_warn("account %s: the server refused a token less than "
-			 "%d s after a refresh that followed a refusal: not "
-			 "refreshing again so soon (a new token would be "
-			 "refused too). Fix: check that the mailbox may use "
-			 "this protocol (e.g. SMTP AUTH enabled) and the "
-			 "account's scope",
-			 e->acct->name, TOKEN_CACHE_REFUSAL_HOLDOFF);
+		log_warn("account %s: the server refused token %s, less than "
+			 "%d s old, and an earlier token too: not refreshing "
+			 "again so soon (a new token would be refused too). "
+			 "Fix: check that the mailbox may use this protocol "
+			 "(e.g. SMTP AUTH enabled) and the account's scope",
+			 e->acct->name, fp[0] ? fp : "(current)",
+			 TOKEN_CACHE_REFUSAL_HOLDOFF);
 }
 
 /* refusal_entry - the entry for an account name or a token-file path */
