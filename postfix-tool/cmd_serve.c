@@ -11,13 +11,15 @@
  *     served in a loop, a connected one (Accept=yes) once;
  *   - standalone: --listen PATH creates the socket (mode 0600 unless
  *     --mode/--group say otherwise) and serves until SIGTERM.
- * Rules: every request line is bounded (BROKER_REQUEST_MAX); at most
- * REQUESTS_PER_CONN per connection, all within REQUEST_TIMEOUT_MS of
- * the connection; answers carry the error class (TEMP / REAUTH / CONFIG)
- * so the plugin tells Postfix to defer; logs name accounts and token
- * fingerprints, never tokens.  Connections are served one at a time in
- * one process; token_cache_invalidate() is recorded in the token file,
- * so a refusal reported here reaches every other process too.
+ * Rules: every request line is bounded (BROKER_REQUEST_MAX; a longer
+ * one is answered BAD); at most SERVE_REQUESTS_PER_CONN per connection;
+ * answers carry the error class (TEMP / REAUTH / CONFIG) so the plugin
+ * tells Postfix to defer; logs name accounts and token fingerprints,
+ * never tokens.  A listening socket is served by serve_loop.c: many
+ * connections at once, refreshes in child processes.  One connection
+ * (spawn, Accept=yes) is served here, a refresh done in line.
+ * token_cache_invalidate() is recorded in the token file, so a refusal
+ * reported here reaches every other process too.
  */
 #include "oauthmail-config.h"
 
@@ -41,6 +43,7 @@
 #include "lib/log.h"
 #include "lib/number.h"
 #include "lib/strbuf.h"
+#include "serve.h"
 #include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
 
@@ -48,8 +51,6 @@
 	"serve [--listen PATH [--mode OCTAL] [--group GROUP]]\n"            \
 	"  answer token requests: on stdin/stdout (Postfix spawn), on the " \
 	"systemd\n  socket (LISTEN_FDS), or on a UNIX socket of its own"
-#define REQUEST_TIMEOUT_MS 10000
-#define REQUESTS_PER_CONN 16
 #define SD_LISTEN_FDS_START 3
 
 static volatile sig_atomic_t serve_stop;
@@ -68,7 +69,7 @@ static void on_signal(int sig)
 
 /* read_request - one line from fd by the deadline, byte by byte (a
  * request is tiny and nothing after its LF may be swallowed); 1 line,
- * 0 EOF, -1 error */
+ * 0 EOF, -1 error or too slow, -2 too long */
 static int read_request(int fd, long long deadline, char *line, size_t size,
 			size_t *len_r)
 {
@@ -88,11 +89,11 @@ static int read_request(int fd, long long deadline, char *line, size_t size,
 			return 1;
 		}
 	}
-	return -1;
+	return -2;
 }
 
-static void answer_token(struct token_cache *cache, const char *account,
-			 struct strbuf *reply)
+void serve_answer_token(struct token_cache *cache, const char *account,
+			struct strbuf *reply)
 {
 	struct access_token tok;
 	const char *error;
@@ -114,33 +115,84 @@ static void answer_token(struct token_cache *cache, const char *account,
 	broker_proto_format_error(st, error, reply);
 }
 
-/* answer - one request line to one reply; 0 to go on, -1 to hang up */
-static int answer(struct token_cache *cache, const char *line, size_t len,
-		  struct strbuf *reply)
+/* peek_token - the reply to TOKEN when the cache has a fresh token at
+ * hand; 0 when only the locked path can answer */
+static int peek_token(struct token_cache *cache, const char *account,
+		      struct strbuf *reply)
 {
-	struct broker_request req;
+	struct access_token tok;
+	const char *error;
+	enum om_status st;
+
+	st = token_cache_peek(cache, account, &tok, &error);
+	if (st == OM_ERR_TEMP && error == NULL)
+		return 0;
+	if (st != OM_OK) {
+		log_warn("broker: %s", error);
+		broker_proto_format_error(st, error, reply);
+		return 1;
+	}
+	if (broker_proto_format_ok(tok.token, tok.expires, reply) < 0)
+		return 0; /* the locked path says why */
+	log_info("broker: token %s for account %s", tok.fingerprint, account);
+	return 1;
+}
+
+void serve_too_long(struct strbuf *reply)
+{
+	log_warn("broker: request longer than %d bytes; hanging up",
+		 BROKER_REQUEST_MAX);
+	broker_proto_format_error(OM_ERR_USAGE,
+				  "request line too long (at most 256 bytes "
+				  "with its LF)",
+				  reply);
+}
+
+int serve_parse(const char *line, size_t len, struct broker_request *req_r,
+		struct strbuf *reply)
+{
 	const char *error;
 
-	if (broker_proto_parse_request(line, len, &req, &error) < 0) {
-		log_warn("broker: bad request: %s", error);
-		broker_proto_format_error(OM_ERR_USAGE, error, reply);
+	if (broker_proto_parse_request(line, len, req_r, &error) == 0)
+		return 0;
+	log_warn("broker: bad request: %s", error);
+	broker_proto_format_error(OM_ERR_USAGE, error, reply);
+	return -1;
+}
+
+enum serve_next serve_request(struct token_cache *cache,
+			      const struct broker_request *req, int peek,
+			      struct strbuf *reply)
+{
+	if (req->cmd == BROKER_TOKEN) {
+		if (!peek)
+			serve_answer_token(cache, req->account, reply);
+		else if (!peek_token(cache, req->account, reply))
+			return SERVE_REFRESH;
+		return SERVE_REPLY;
+	}
+	if (req->cmd == BROKER_INVALIDATE)
+		token_cache_invalidate(cache, req->account,
+				       req->fingerprint[0] ? req->fingerprint
+							   : NULL);
+	broker_proto_format_ok(NULL, 0, reply);
+	return SERVE_REPLY;
+}
+
+/* answer_line - one request line to its reply; -1 to hang up after it */
+static int answer_line(struct token_cache *cache, const char *line, size_t len,
+		       struct strbuf *reply)
+{
+	struct broker_request req;
+
+	if (serve_parse(line, len, &req, reply) < 0)
 		return -1;
-	}
-	if (req.cmd == BROKER_TOKEN)
-		answer_token(cache, req.account, reply);
-	else {
-		if (req.cmd == BROKER_INVALIDATE) {
-			log_info("broker: server refused the token of "
-				 "account %s; refreshing on the next request",
-				 req.account);
-			token_cache_invalidate(cache, req.account);
-		}
-		broker_proto_format_ok(NULL, 0, reply);
-	}
+	serve_request(cache, &req, 0, reply);
 	return 0;
 }
 
-/* serve_conn - requests on in, replies on out, until EOF or trouble */
+/* serve_conn - one connection (spawn, Accept=yes): requests on in,
+ * replies on out, until EOF or trouble; a refresh is done right here */
 static void serve_conn(struct token_cache *cache, int in, int out)
 {
 	char line[BROKER_REQUEST_MAX + 1];
@@ -148,48 +200,29 @@ static void serve_conn(struct token_cache *cache, int in, int out)
 	size_t len;
 	int i, r;
 
-	/* one deadline for the whole connection: connections are served
-	   one at a time, a slow client must not hold the others */
-	long long deadline = fdio_now_ms() + REQUEST_TIMEOUT_MS;
+	/* one deadline for the whole connection: this process serves
+	   nobody else, but a silent client must not keep it forever */
+	long long deadline = fdio_now_ms() + SERVE_REQUEST_TIMEOUT_MS;
 
 	strbuf_init(&reply, BROKER_REPLY_MAX);
-	for (i = 0; i < REQUESTS_PER_CONN && !serve_stop; i++) {
+	for (i = 0; i < SERVE_REQUESTS_PER_CONN && !serve_stop; i++) {
 		r = read_request(in, deadline, line, sizeof(line) - 1, &len);
+		strbuf_reset(&reply);
+		if (r == -2) {
+			serve_too_long(&reply);
+		} else if (r < 0)
+			log_warn("broker: request malformed or too slow; "
+				 "hanging up");
 		if (r <= 0) {
-			if (r < 0)
-				log_warn("broker: request too long, "
-					 "malformed or too slow; hanging up");
+			if (reply.len > 0)
+				fdio_write_all(out, reply.data, reply.len);
 			break;
 		}
-		strbuf_reset(&reply);
-		r = answer(cache, line, len, &reply);
+		r = answer_line(cache, line, len, &reply);
 		if (fdio_write_all(out, reply.data, reply.len) < 0 || r < 0)
 			break;
 	}
 	strbuf_free(&reply);
-}
-
-static int accept_loop(struct token_cache *cache, int lfd)
-{
-	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-	int fd, n;
-
-	while (!serve_stop) {
-		n = poll(&pfd, 1, 1000);
-		if (n <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EINTR && errno != EAGAIN &&
-			    errno != ECONNABORTED)
-				log_warn("broker: accept: %s", strerror(errno));
-			continue;
-		}
-		serve_conn(cache, fd, fd);
-		close(fd);
-	}
-	log_info("broker: stopping");
-	return OM_OK;
 }
 
 static int set_owner_mode(const struct serve_opts *o, const char **error_r)
@@ -250,7 +283,7 @@ static int listen_unix(const struct serve_opts *o, const char **error_r)
 		close(fd);
 		return -1;
 	}
-	if (listen(fd, 64) < 0) {
+	if (listen(fd, SOMAXCONN) < 0) {
 		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
 		close(fd);
 		return -1;
@@ -329,6 +362,21 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* log_listening - where, and who may connect (SOCKET ACCESS in
+ * oauthmail-serve(8)) */
+static void log_listening(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL)
+		log_info("broker: listening on the systemd socket");
+	else if (stat(path, &st) == 0)
+		log_info("broker: listening on %s (mode %04o, uid %ld, "
+			 "gid %ld)",
+			 path, (unsigned)(st.st_mode & 07777), (long)st.st_uid,
+			 (long)st.st_gid);
+}
+
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
 	struct serve_opts o = {0};
@@ -352,9 +400,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		log_error("serve: %s", error);
 		ret = OM_ERR_CONFIG;
 	} else if (fd >= 0 && is_listening(fd)) {
-		log_info("broker: listening on %s",
-			 o.listen_path ? o.listen_path : "the systemd socket");
-		ret = accept_loop(cache, fd);
+		log_listening(o.listen_path);
+		ret = serve_loop(cache, fd, &serve_stop);
 	} else if (fd >= 0) {
 		serve_conn(cache, fd, fd); /* systemd Accept=yes */
 	} else {

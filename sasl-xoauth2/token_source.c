@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/crypto.h"
 #include "lib/errorf.h"
@@ -104,6 +105,48 @@ static enum om_status from_raw(const char *password, struct source_token *tok,
 	return OM_OK;
 }
 
+/* token_dir_fix - what is wrong with token_dir for this process, and
+ * the fix; NULL when it looks usable */
+static const char *token_dir_fix(const struct oauthmail_config *cfg)
+{
+	const char *dir = cfg->token_dir;
+	struct stat st;
+
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		return errorf("token_dir %s does not exist. Fix: correct "
+			      "token_dir in %s (where oauthmail authorize "
+			      "wrote the token files), or create it: mkdir -m "
+			      "700 %s; chown postfix: %s",
+			      dir, cfg->path, dir, dir);
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return errorf("token_dir %s is not a directory. Fix: correct "
+			      "token_dir in %s",
+			      dir, cfg->path);
+	if (access(dir, W_OK | X_OK) < 0)
+		return errorf("token_dir %s is not writable by uid %ld, which "
+			      "this program runs as. Fix: chown -R that user "
+			      "(postfix for Postfix's smtp) %s, or let the "
+			      "token broker refresh (token_socket in %s)",
+			      dir, (long)geteuid(), dir, cfg->path);
+	return NULL;
+}
+
+/* explain - a cache failure, with the account and the config file, and
+ * when token_dir is the trouble, what to change there */
+static const char *explain(const struct token_source *ts, const char *ref,
+			   const char *error)
+{
+	const char *fix = token_dir_fix(ts->cfg);
+
+	if (fix != NULL)
+		return errorf("account %s (config %s): %s; %s",
+			      printable(ref, 120), ts->cfg->path, error, fix);
+	if (strncmp(error, "account ", 8) == 0)
+		return error; /* names the account and the fix already */
+	return errorf("account %s (config %s): %s", printable(ref, 120),
+		      ts->cfg->path, error);
+}
+
 static enum om_status from_cache(struct token_source *ts, const char *ref,
 				 int is_path, struct source_token *tok,
 				 const char **error_r)
@@ -119,8 +162,10 @@ static enum om_status from_cache(struct token_source *ts, const char *ref,
 	}
 	st = is_path ? token_cache_get_path(ts->cache, ref, &at, error_r)
 		     : token_cache_get(ts->cache, ref, &at, error_r);
-	if (st != OM_OK)
+	if (st != OM_OK) {
+		*error_r = explain(ts, ref, *error_r);
 		return st;
+	}
 	tok->token = strdup(at.token);
 	if (tok->token == NULL) {
 		*error_r = "out of memory";
@@ -222,13 +267,15 @@ void token_source_invalidate(struct token_source *ts,
 		return; /* a raw token: nothing we can refresh */
 	if (tok->from_broker) {
 		if (broker_client_invalidate(ts->cfg->token_socket,
-					     tok->account, BROKER_TIMEOUT_MS,
+					     tok->account, tok->fingerprint,
+					     BROKER_TIMEOUT_MS,
 					     &error) != OM_OK)
 			log_warn("could not tell the token broker: %s", error);
 		return;
 	}
 	if (ts->cache != NULL)
-		token_cache_invalidate(ts->cache, tok->account);
+		token_cache_invalidate(ts->cache, tok->account,
+				       tok->fingerprint);
 }
 
 void token_source_release(struct source_token *tok)

@@ -179,20 +179,15 @@ enum om_status broker_client_token(const char *socket_path, const char *account,
 	return OM_OK;
 }
 
-enum om_status broker_client_invalidate(const char *socket_path,
-					const char *account, int timeout_ms,
-					const char **error_r)
+/* invalidate_once - one INVALIDATE exchange; the reply's class */
+static enum om_status invalidate_once(const char *socket_path,
+				      const struct broker_request *req,
+				      int timeout_ms, const char **error_r)
 {
-	struct broker_request req = {.cmd = BROKER_INVALIDATE};
 	struct broker_reply reply;
 	enum om_status st;
 
-	if (!broker_proto_account_ok(account, strlen(account))) {
-		*error_r = "bad account name";
-		return OM_ERR_CONFIG;
-	}
-	snprintf(req.account, sizeof(req.account), "%s", account);
-	st = exchange(socket_path, &req, timeout_ms, &reply, error_r);
+	st = exchange(socket_path, req, timeout_ms, &reply, error_r);
 	if (st != OM_OK)
 		return st;
 	st = reply.status;
@@ -200,4 +195,28 @@ enum om_status broker_client_invalidate(const char *socket_path,
 		*error_r = errorf("%s", reply.text ? reply.text : "refused");
 	broker_proto_reply_free(&reply);
 	return st;
+}
+
+enum om_status broker_client_invalidate(const char *socket_path,
+					const char *account, const char *fp,
+					int timeout_ms, const char **error_r)
+{
+	struct broker_request req = {.cmd = BROKER_INVALIDATE};
+	enum om_status st;
+
+	if (!broker_proto_account_ok(account, strlen(account)) ||
+	    !broker_proto_fingerprint_ok(fp, strlen(fp))) {
+		*error_r = "bad account name or token fingerprint";
+		return OM_ERR_CONFIG;
+	}
+	snprintf(req.account, sizeof(req.account), "%s", account);
+	memcpy(req.fingerprint, fp, BROKER_FINGERPRINT_LEN + 1);
+	st = invalidate_once(socket_path, &req, timeout_ms, error_r);
+	if (st != OM_ERR_USAGE)
+		return st;
+	/* a broker older than fingerprints answers BAD: say it its way */
+	log_debug("token broker refused INVALIDATE with a fingerprint (an "
+		  "older oauthmail?): sending it without");
+	req.fingerprint[0] = '\0';
+	return invalidate_once(socket_path, &req, timeout_ms, error_r);
 }

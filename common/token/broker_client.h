@@ -19,9 +19,10 @@ enum om_status broker_client_token(const char *socket_path, const char *account,
 				   time_t *expires_r, const char **error_r);
 
 /* broker_client_invalidate - tell the broker the server refused
- * account's token, so its next answer is a fresh one */
+ * account's token of fingerprint fp (6 hex digits, never the token), so
+ * its next answer is a fresh one unless that token was replaced already */
 enum om_status broker_client_invalidate(const char *socket_path,
-					const char *account, int timeout_ms,
-					const char **error_r);
+					const char *account, const char *fp,
+					int timeout_ms, const char **error_r);
 
 #endif

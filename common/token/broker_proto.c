@@ -65,6 +65,19 @@ int broker_proto_account_ok(const char *name, size_t len)
 	return 1;
 }
 
+int broker_proto_fingerprint_ok(const char *fp, size_t len)
+{
+	size_t i;
+
+	if (len != BROKER_FINGERPRINT_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((fp[i] >= '0' && fp[i] <= '9') ||
+		      (fp[i] >= 'a' && fp[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 size_t broker_proto_strip_eol(const char *line, size_t len)
 {
 	if (len > 0 && line[len - 1] == '\n')
@@ -91,7 +104,11 @@ int broker_proto_format_request(const struct broker_request *req,
 	case BROKER_TOKEN:
 		return strbuf_printf(out, "TOKEN %s\n", req->account);
 	case BROKER_INVALIDATE:
-		return strbuf_printf(out, "INVALIDATE %s\n", req->account);
+		if (req->fingerprint[0] == '\0')
+			return strbuf_printf(out, "INVALIDATE %s\n",
+					     req->account);
+		return strbuf_printf(out, "INVALIDATE %s %s\n", req->account,
+				     req->fingerprint);
 	}
 	return -1;
 }

@@ -2,8 +2,13 @@
  * (oauthmail serve; docs/oauthmail-serve.8 describes it for admins).
  *
  *   request = "TOKEN" SP account LF          a valid access token
- *           | "INVALIDATE" SP account LF     the server refused it
+ *           | "INVALIDATE" SP account [SP fingerprint] LF
+ *                                            the server refused the token
+ *                                            of that fingerprint
  *           | "PING" LF                      is the broker alive
+ *   fingerprint = 6 lowercase hex digits     first 6 of the token's SHA-256
+ *                                            (without: an old client; the
+ *                                            token the broker gave last)
  *   reply   = "OK" SP token SP expires LF    (TOKEN; expires: unix time)
  *           | "OK" LF                        (INVALIDATE, PING)
  *           | class SP text LF
@@ -32,6 +37,7 @@ struct strbuf;
 #define BROKER_REPLY_MAX 20000
 #define BROKER_TEXT_MAX 1000 /* error text in a reply */
 #define BROKER_ACCOUNT_MAX 64
+#define BROKER_FINGERPRINT_LEN 6 /* = CRYPTO_FINGERPRINT_LEN, as in logs */
 
 enum broker_cmd {
 	BROKER_TOKEN,
@@ -42,6 +48,9 @@ enum broker_cmd {
 struct broker_request {
 	enum broker_cmd cmd;
 	char account[BROKER_ACCOUNT_MAX + 1]; /* empty for PING */
+	/* INVALIDATE: the refused token's fingerprint; empty when the
+	   client sent none */
+	char fingerprint[BROKER_FINGERPRINT_LEN + 1];
 };
 
 struct broker_reply {
@@ -54,6 +63,10 @@ struct broker_reply {
 /* broker_proto_account_ok - 1 when name can be an account on the wire:
  * 1-64 of [A-Za-z0-9_.@+-], not starting with '.' or '-' */
 int broker_proto_account_ok(const char *name, size_t len);
+
+/* broker_proto_fingerprint_ok - 1 when fp is BROKER_FINGERPRINT_LEN
+ * lowercase hex digits */
+int broker_proto_fingerprint_ok(const char *fp, size_t len);
 
 /* broker_proto_strip_eol - len without one trailing LF and one CR
  * before it */

@@ -36,6 +36,25 @@ static int parse_account_arg(const char *line, size_t len, size_t skip,
 	return 0;
 }
 
+/* parse_invalidate - "INVALIDATE account [fingerprint]" */
+static int parse_invalidate(const char *line, size_t len,
+			    struct broker_request *req_r, const char **error_r)
+{
+	const char *sp = len > 11 ? memchr(line + 11, ' ', len - 11) : NULL;
+	size_t fplen;
+
+	if (sp == NULL)
+		return parse_account_arg(line, len, 10, req_r, error_r);
+	fplen = len - (size_t)(sp + 1 - line);
+	if (!broker_proto_fingerprint_ok(sp + 1, fplen)) {
+		*error_r = "bad token fingerprint (6 lowercase hex digits)";
+		return -1;
+	}
+	memcpy(req_r->fingerprint, sp + 1, fplen);
+	req_r->fingerprint[fplen] = '\0';
+	return parse_account_arg(line, (size_t)(sp - line), 10, req_r, error_r);
+}
+
 int broker_proto_parse_request(const char *line, size_t len,
 			       struct broker_request *req_r,
 			       const char **error_r)
@@ -60,7 +79,7 @@ int broker_proto_parse_request(const char *line, size_t len,
 	}
 	if (broker_proto_word_is(line, len, "INVALIDATE")) {
 		req_r->cmd = BROKER_INVALIDATE;
-		return parse_account_arg(line, len, 10, req_r, error_r);
+		return parse_invalidate(line, len, req_r, error_r);
 	}
 	*error_r = "unknown request (TOKEN, INVALIDATE or PING)";
 	return -1;

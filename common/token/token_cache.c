@@ -384,7 +384,8 @@ static enum om_status store_success(struct token_cache *c,
 	if (tok->scope != NULL)
 		replace_str(&rec->scope, &tok->scope);
 	rec->last_refresh = now;
-	wipe_free_str(&rec->rejected);
+	/* rec->rejected stays: it names the old token now (no longer
+	   current), and refusal_held() reads it */
 	rec->reauth_needed = 0;
 	rec->failures = 0;
 	rec->backoff_until = 0;
@@ -564,23 +565,30 @@ static int read_unlocked(struct token_cache *c, struct cache_entry *e,
 	return ok;
 }
 
-static enum om_status get_file(struct token_cache *c, struct cache_entry *e,
-			       int force, struct access_token *tok_r,
-			       const char **error_r)
+/* get_unlocked - rules 2 and the middle path: 1 when a fresh token was
+ * at hand without the lock (tok_r filled) */
+static int get_unlocked(struct token_cache *c, struct cache_entry *e,
+			struct access_token *tok_r)
 {
 	time_t now = time(NULL);
 	struct stat st;
 
-	if (!force && stat(e->path, &st) == 0) {
-		if (same_file(e, &st) && entry_fresh(c, e, now)) {
-			answer(e, tok_r);
-			return OM_OK;
-		}
-		if (read_unlocked(c, e, &st, now)) {
-			answer(e, tok_r);
-			return OM_OK;
-		}
+	if (stat(e->path, &st) < 0)
+		return 0;
+	if ((same_file(e, &st) && entry_fresh(c, e, now)) ||
+	    read_unlocked(c, e, &st, now)) {
+		answer(e, tok_r);
+		return 1;
 	}
+	return 0;
+}
+
+static enum om_status get_file(struct token_cache *c, struct cache_entry *e,
+			       int force, struct access_token *tok_r,
+			       const char **error_r)
+{
+	if (!force && get_unlocked(c, e, tok_r))
+		return OM_OK;
 	return refresh_locked(c, e, force, tok_r, error_r);
 }
 
@@ -620,6 +628,18 @@ enum om_status token_cache_get(struct token_cache *c, const char *account,
 	if (e == NULL)
 		return OM_ERR_CONFIG;
 	return get_file(c, e, 0, tok_r, error_r);
+}
+
+enum om_status token_cache_peek(struct token_cache *c, const char *account,
+				struct access_token *tok_r,
+				const char **error_r)
+{
+	struct cache_entry *e = account_entry(c, account, error_r);
+
+	if (e == NULL)
+		return OM_ERR_CONFIG;
+	*error_r = NULL;
+	return get_unlocked(c, e, tok_r) ? OM_OK : OM_ERR_TEMP;
 }
 
 enum om_status token_cache_refresh(struct token_cache *c, const char *account,
@@ -682,77 +702,116 @@ enum om_status token_cache_get_path(struct token_cache *c, const char *path,
 	return get_file(c, e, 0, tok_r, error_r);
 }
 
-/* persist_rejection - write the refused token's fingerprint into the
- * file, so every process (a broker spawned per connection, another
- * smtp) refreshes instead of presenting it again */
-static void persist_rejection(struct token_cache *c, struct cache_entry *e)
+/* refusal_held - the rate limit: a token was refused before and the
+ * current one is younger than TOKEN_CACHE_REFUSAL_HOLDOFF seconds, so a
+ * server refusing every new token costs one refresh per hold-off, not
+ * one per connection */
+static int refusal_held(const struct token_record *rec, time_t now)
 {
-	struct token_record rec;
+	return rec->rejected != NULL && rec->last_refresh <= now &&
+	       now - rec->last_refresh < TOKEN_CACHE_REFUSAL_HOLDOFF;
+}
+
+/* mark_refused - under the lock: mark the file's current token refused
+ * when it is the refused one (refused_fp; NULL: the current one) */
+static enum token_refusal mark_refused(struct token_cache *c,
+				       struct cache_entry *e,
+				       struct token_record *rec,
+				       const char *refused_fp)
+{
 	char fp[CRYPTO_FINGERPRINT_LEN + 1];
+	time_t now = time(NULL);
 	const char *error;
-	enum om_status st;
-	int fd;
 
-	fd = lock_acquire(e->lock_path, &st, &error);
-	if (fd < 0)
-		return;
-	if (token_store_read(e->path, cache_key(c), e->acct->name, &rec,
-			     &error) == 0 &&
-	    rec.access_token != NULL) {
-		crypto_fingerprint(rec.access_token, strlen(rec.access_token),
-				   fp);
-		if (strcmp(fp, e->rejected_fp) == 0 &&
-		    (rec.rejected == NULL || strcmp(rec.rejected, fp) != 0)) {
-			free(rec.rejected);
-			rec.rejected = strdup(fp);
-			if (token_store_write(e->path, cache_key(c), &rec,
-					      &error) < 0)
-				log_warn("%s", error);
-		}
+	if (token_store_read(e->path, cache_key(c), e->acct->name, rec,
+			     &error) != 0 ||
+	    rec->access_token == NULL)
+		return TOKEN_REFUSAL_UNKNOWN;
+	crypto_fingerprint(rec->access_token, strlen(rec->access_token), fp);
+	if (refused_fp != NULL && strcmp(fp, refused_fp) != 0)
+		return TOKEN_REFUSAL_STALE;
+	memcpy(e->rejected_fp, fp, sizeof(fp));
+	if (rec->rejected != NULL && strcmp(rec->rejected, fp) == 0)
+		return TOKEN_REFUSAL_MARKED; /* marked already: one refresh */
+	if (refusal_held(rec, now)) {
+		e->rejected_fp[0] = '\0';
+		return TOKEN_REFUSAL_HELD;
 	}
-	token_record_free(&rec);
-	close(fd);
+	free(rec->rejected);
+	rec->rejected = strdup(fp);
+	if (rec->rejected == NULL ||
+	    token_store_write(e->path, cache_key(c), rec, &error) < 0)
+		log_warn("account %s: cannot record the refusal in %s: %s",
+			 e->acct->name, e->path,
+			 rec->rejected ? error : "out of memory");
+	return TOKEN_REFUSAL_MARKED;
 }
 
-/* current_fp - the fingerprint of the token in the file, for a process
- * that has handed none out itself (a broker spawned per connection) */
-static void current_fp(struct token_cache *c, struct cache_entry *e)
+static void log_refusal(const struct cache_entry *e, const char *refused_fp,
+			enum token_refusal r)
 {
-	struct token_record rec;
-	const char *error;
+	const char *fp = refused_fp ? refused_fp : e->rejected_fp;
 
-	if (token_store_read(e->path, cache_key(c), e->acct->name, &rec,
-			     &error) == 0 &&
-	    rec.access_token != NULL)
-		crypto_fingerprint(rec.access_token, strlen(rec.access_token),
-				   e->fp);
-	token_record_free(&rec);
+	if (r == TOKEN_REFUSAL_MARKED)
+		log_info("account %s: token %s refused by the server; the "
+			 "next use refreshes it",
+			 e->acct->name, fp);
+	else if (r == TOKEN_REFUSAL_STALE)
+		log_info("account %s: token %s refused by the server, but it "
+			 "was replaced already: no refresh",
+			 e->acct->name, fp);
+	else if (r == TOKEN_REFUSAL_HELD)
+		log_warn("account %s: the server refused token %s, less than "
+			 "%d s old, and an earlier token too: not refreshing "
+			 "again so soon (a new token would be refused too). "
+			 "Fix: check that the mailbox may use this protocol "
+			 "(e.g. SMTP AUTH enabled) and the account's scope",
+			 e->acct->name, fp[0] ? fp : "(current)",
+			 TOKEN_CACHE_REFUSAL_HOLDOFF);
 }
 
-void token_cache_invalidate(struct token_cache *c, const char *account)
+/* refusal_entry - the entry for an account name or a token-file path */
+static struct cache_entry *refusal_entry(struct token_cache *c,
+					 const char *account)
 {
 	struct cache_entry *e;
 	const char *error;
 
-	if (account[0] == '/') {
-		e = entry_for(c, account);
-		if (e != NULL && e->acct == NULL &&
-		    resolve_path_account(c, e, &error) != OM_OK)
-			e = NULL;
-	} else {
-		e = account_entry(c, account, &error);
-	}
+	if (account[0] != '/')
+		return account_entry(c, account, &error);
+	e = entry_for(c, account);
+	if (e != NULL && e->acct == NULL &&
+	    resolve_path_account(c, e, &error) != OM_OK)
+		return NULL;
+	return e;
+}
+
+enum token_refusal token_cache_invalidate(struct token_cache *c,
+					  const char *account,
+					  const char *refused_fp)
+{
+	struct token_record rec = {0};
+	struct cache_entry *e = refusal_entry(c, account);
+	enum token_refusal r;
+	enum om_status st;
+	const char *error;
+	int fd;
+
 	if (e == NULL)
-		return;
-	if (e->fp[0] == '\0')
-		current_fp(c, e);
-	if (e->fp[0] == '\0')
-		return;
-	memcpy(e->rejected_fp, e->fp, sizeof(e->fp));
-	log_info("account %s: token %s refused by the server; the next use "
-		 "refreshes it",
-		 e->acct->name, e->fp);
-	persist_rejection(c, e);
+		return TOKEN_REFUSAL_UNKNOWN;
+	if (refused_fp == NULL && e->fp[0] != '\0')
+		refused_fp = e->fp; /* the one this process handed out */
+	fd = lock_acquire(e->lock_path, &st, &error);
+	if (fd < 0) {
+		log_warn("account %s: refusal not recorded: %s", e->acct->name,
+			 error);
+		return TOKEN_REFUSAL_UNKNOWN;
+	}
+	r = mark_refused(c, e, &rec, refused_fp);
+	token_record_free(&rec);
+	close(fd);
+	log_refusal(e, refused_fp, r);
+	return r;
 }
 
 /* write_locked - replace the file under the account's lock */

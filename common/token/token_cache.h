@@ -31,17 +31,43 @@ enum om_status token_cache_get(struct token_cache *cache, const char *account,
 			       struct access_token *tok_r,
 			       const char **error_r);
 
+/* token_cache_peek - token_cache_get without the lock and without a
+ * request (rules 2 and the lock-free read; never blocks on the network):
+ * OM_OK with a fresh token; OM_ERR_TEMP with *error_r NULL when only
+ * token_cache_get (the locked path: refresh, back-off, errors) can
+ * answer; OM_ERR_CONFIG with error_r for an unknown account.  The token
+ * broker answers from it and refreshes in a child process. */
+enum om_status token_cache_peek(struct token_cache *cache, const char *account,
+				struct access_token *tok_r,
+				const char **error_r);
+
 /* token_cache_get_path - the same for an absolute token-file path (the
  * SASL password may name one); the file says which account it is */
 enum om_status token_cache_get_path(struct token_cache *cache, const char *path,
 				    struct access_token *tok_r,
 				    const char **error_r);
 
-/* token_cache_invalidate - the server refused the token last handed out
- * for account (an account name, or an absolute token-file path): every
- * process's next get refreshes it, even if it looks valid.  Recorded in
- * the token file, so it reaches other processes too. */
-void token_cache_invalidate(struct token_cache *cache, const char *account);
+/* What token_cache_invalidate did. */
+enum token_refusal {
+	TOKEN_REFUSAL_MARKED,  /* the current token: the next get refreshes */
+	TOKEN_REFUSAL_STALE,   /* not the current token: replaced already */
+	TOKEN_REFUSAL_HELD,    /* rate limit: a refusal refreshed recently */
+	TOKEN_REFUSAL_UNKNOWN, /* no such account or token file, no token */
+};
+
+/* at most one refusal-driven refresh per account in this many seconds */
+#define TOKEN_CACHE_REFUSAL_HOLDOFF 60
+
+/* token_cache_invalidate - a server refused account's token (an account
+ * name, or an absolute token-file path) whose fingerprint is refused_fp
+ * (6 hex digits; NULL: the token this process handed out last, else the
+ * current one).  Only the current token is marked, once, in the token
+ * file, so every process's next get refreshes it; a refusal of a token
+ * replaced already does nothing, and after a refusal-driven refresh a
+ * new refusal waits TOKEN_CACHE_REFUSAL_HOLDOFF seconds.  Logged. */
+enum token_refusal token_cache_invalidate(struct token_cache *cache,
+					  const char *account,
+					  const char *refused_fp);
 
 /* token_cache_refresh - refresh now under the lock, even when the token
  * is still valid (oauthmail refresh --force), ignoring back-off; a

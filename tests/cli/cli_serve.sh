@@ -45,8 +45,9 @@ printf 'TOKEN ../etc\nTOKEN support\n' | oauthmail -c "$T/broker.conf" serve >"$
 t_grep '^BAD bad account name' "$T/out" "malformed request: BAD"
 t_eq "$(wc -l <"$T/out" | tr -d ' ')" 1 "and the connection ends"
 head -c 5000 /dev/zero | tr '\0' 'A' | oauthmail -c "$T/broker.conf" serve >"$T/out" 2>"$T/err"
-t_eq "$(wc -c <"$T/out" | tr -d ' ')" 0 "overlong request: no answer"
-t_grep 'too long' "$T/err" "overlong request logged"
+t_grep '^BAD request line too long' "$T/out" "overlong request: BAD"
+t_eq "$(wc -l <"$T/out" | tr -d ' ')" 1 "and the connection ends"
+t_grep 'longer than 256 bytes' "$T/err" "overlong request logged"
 
 # standalone listener
 "$OAUTHMAIL_BIN" -c "$T/broker.conf" serve --listen "$T/broker.sock" --mode 0660 2>"$T/broker.log" &
@@ -60,6 +61,45 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"TOKEN support\n"); print(s.makefile().readline().split(" ")[0])
 PY
 t_eq "$(cat "$T/out")" "OK" "listener answers"
+
+t_grep "listening on $T/broker.sock \\(mode 0660, uid [0-9]+, gid [0-9]+\\)" "$T/broker.log" "mode and owner logged"
+
+# who may connect (oauthmail-serve(8), SOCKET ACCESS): a client running
+# as another user (nobody), against the default 0600, against 0660 with
+# its group, and against 0666 inside a directory it cannot search (how
+# Postfix's private/ protects its 0666 sockets).  Needs root.
+as_nobody() {	# as_nobody SOCKET: the first word of the reply, or the errno name
+	"$PYTHON3" - "$1" <<'PY'
+import errno, os, pwd, socket, sys
+pw = pwd.getpwnam("nobody")
+os.setgroups([]); os.setgid(pw.pw_gid); os.setuid(pw.pw_uid)
+try:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    s.sendall(b"PING\n"); print(s.makefile().readline().strip())
+except OSError as e:
+    print(errno.errorcode[e.errno])
+PY
+}
+listen_as() {	# listen_as NAME SOCKET ARGS...: a broker on SOCKET
+	la_name=$1 la_sock=$2; shift 2
+	"$OAUTHMAIL_BIN" -c "$T/broker.conf" serve --listen "$la_sock" "$@" 2>"$T/$la_name.log" &
+	t_bg $!
+	n=0; while [ ! -S "$la_sock" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+}
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	nogroup=$(id -gn nobody)
+	listen_as default "$T/default.sock"
+	t_eq "$(stat -c %a "$T/default.sock")" 600 "--listen: mode 0600 by default"
+	t_eq "$(as_nobody "$T/default.sock")" EACCES "0600: a client of another user is refused"
+	listen_as group "$T/group.sock" --mode 0660 --group "$nogroup"
+	t_eq "$(stat -c '%a %G' "$T/group.sock")" "660 $nogroup" "--mode 0660 --group: mode and group"
+	t_eq "$(as_nobody "$T/group.sock")" OK "0660 with the client's group: the client gets in"
+	mkdir -m 700 "$T/private"
+	listen_as private "$T/private/oauthmail" --mode 0666
+	t_eq "$(as_nobody "$T/private/oauthmail")" EACCES "0666 inside a 0700 directory: the directory protects it"
+else
+	t_pass "socket access as another user: skipped (not root)"
+fi
 
 # systemd socket activation (Accept=no): the listening socket is fd 3
 "$PYTHON3" - "$OAUTHMAIL_BIN" "$T/broker.conf" "$T/sd.sock" >"$T/out" 2>"$T/sd.err" <<'PY'

@@ -35,6 +35,10 @@ t_grep 'postfix-pf-client/smtp\[[0-9]+\]: .*status=sent' "$(pf_log "$RIG_PF_CLIE
 # only the broker can have given it the token
 t_eq "$(test -e "$RIG_PF_CLIENT/queue$T/tokens-broker" && echo yes || echo no)" no "no token files inside the chroot"
 t_eq "$(test -S "$RIG_PF_CLIENT/queue/private/oauthmail" && echo yes || echo no)" yes "broker socket in private/"
+# oauthmail-serve(8), SOCKET ACCESS: Postfix's master makes the spawn
+# socket 0666; the 0700 private/ directory is what protects it
+t_eq "$(stat -c %a "$RIG_PF_CLIENT/queue/private/oauthmail") $(stat -c %a "$RIG_PF_CLIENT/queue/private")" \
+	"666 700" "spawn socket 0666 inside the 0700 private/ (as the man page says)"
 oauthmail -c "$T/broker.conf" postfix check --config-dir "$(pf_conf "$RIG_PF_CLIENT")" >"$T/check1" 2>&1
 t_eq "$?" 0 "postfix check passes the broker set-up"
 t_grep '^0 problems' "$T/check1" "no problems (broker)"

@@ -27,10 +27,10 @@ enum behaviour {
 	TOO_LONG /* a reply over BROKER_REPLY_MAX */
 };
 
-/* serve_once - the child: accept one client, check its request, act.
- * Exits 0 when the request was the one expected. */
-static void serve_once(int lfd, const char *want, enum behaviour how,
-		       const char *reply)
+/* serve_one - accept one client, check its request, act; 0 when the
+ * request was the one expected */
+static int serve_one(int lfd, const char *want, enum behaviour how,
+		     const char *reply)
 {
 	char req[512], big[4096];
 	ssize_t n, got = 0;
@@ -57,7 +57,14 @@ static void serve_once(int lfd, const char *want, enum behaviour how,
 		(void)write(fd, " 1\n", 3);
 	}
 	close(fd);
-	_exit(strcmp(req, want) == 0 ? 0 : 1);
+	return strcmp(req, want) == 0 ? 0 : 1;
+}
+
+/* serve_once - the child of a one-shot broker */
+static void serve_once(int lfd, const char *want, enum behaviour how,
+		       const char *reply)
+{
+	_exit(serve_one(lfd, want, how, reply));
 }
 
 static int listen_socket(void)
@@ -85,6 +92,23 @@ static pid_t broker(const char *want, enum behaviour how, const char *reply)
 
 	if (pid == 0)
 		serve_once(lfd, want, how, reply);
+	close(lfd);
+	return pid;
+}
+
+/* old_broker - a broker from before fingerprints: BAD to one, then OK to
+ * INVALIDATE without it */
+static pid_t old_broker(void)
+{
+	int lfd = listen_socket(), r;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		r = serve_one(lfd, "INVALIDATE support 0a1b2c\n", ANSWER,
+			      "BAD bad account name\n");
+		r |= serve_one(lfd, "INVALIDATE support\n", ANSWER, "OK\n");
+		_exit(r);
+	}
 	close(lfd);
 	return pid;
 }
@@ -186,23 +210,32 @@ static void test_invalidate(void)
 	const char *error = NULL;
 	pid_t pid;
 
-	pid = broker("INVALIDATE support\n", ANSWER, "OK\n");
+	pid = broker("INVALIDATE support 0a1b2c\n", ANSWER, "OK\n");
 	check_int("invalidate",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_OK);
 	check_broker("the broker got INVALIDATE support", pid);
-	pid = broker("INVALIDATE support\n", ANSWER,
+	pid = broker("INVALIDATE support 0a1b2c\n", ANSWER,
 		     "CONFIG unknown account\n");
 	check_int("invalidate refused",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_ERR_CONFIG);
 	check_str("refusal text", error, "unknown account");
 	check_broker("the broker got INVALIDATE again", pid);
-	pid = broker("INVALIDATE support\n", HANGUP, NULL);
+	pid = broker("INVALIDATE support 0a1b2c\n", HANGUP, NULL);
 	check_int("invalidate: broker hangs up",
-		  broker_client_invalidate(sock_path, "support", 5000, &error),
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
 		  OM_ERR_TEMP);
 	check_broker("the broker got INVALIDATE a third time", pid);
+	pid = old_broker();
+	check_int("an old broker: said again without the fingerprint",
+		  broker_client_invalidate(sock_path, "support", "0a1b2c", 5000,
+					   &error),
+		  OM_OK);
+	check_broker("the old broker got both", pid);
 }
 
 static void test_local_errors(void)
@@ -222,7 +255,12 @@ static void test_local_errors(void)
 				      &error),
 		  OM_ERR_CONFIG);
 	check_int("invalidate: bad account",
-		  broker_client_invalidate(sock_path, "-x", 1000, &error),
+		  broker_client_invalidate(sock_path, "-x", "0a1b2c", 1000,
+					   &error),
+		  OM_ERR_CONFIG);
+	check_int("invalidate: bad fingerprint",
+		  broker_client_invalidate(sock_path, "support", "0A1B2C", 1000,
+					   &error),
 		  OM_ERR_CONFIG);
 	unlink(sock_path);
 	error = NULL;

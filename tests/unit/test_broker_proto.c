@@ -19,6 +19,16 @@ static const struct {
 	{"TOKEN support", 0, BROKER_TOKEN, "support"},
 	{"TOKEN a.b-c_d@e+f\n", 0, BROKER_TOKEN, "a.b-c_d@e+f"},
 	{"INVALIDATE support\n", 0, BROKER_INVALIDATE, "support"},
+	{"INVALIDATE support 3fa2c1\n", 0, BROKER_INVALIDATE, "support"},
+	{"INVALIDATE support 3fa2c1\r\n", 0, BROKER_INVALIDATE, "support"},
+	{"INVALIDATE support 3FA2C1\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE support 3fa2c\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE support 3fa2c10\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE support 3fa2cg\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE support 3fa2c1 x\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE support \n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE  3fa2c1\n", -1, BROKER_INVALIDATE, ""},
+	{"INVALIDATE ../x 3fa2c1\n", -1, BROKER_INVALIDATE, ""},
 	{"PING\n", 0, BROKER_PING, ""},
 	{"PING x\n", -1, BROKER_PING, ""},
 	{"TOKEN\n", -1, BROKER_TOKEN, ""},
@@ -38,6 +48,13 @@ static const struct {
 	 -1, BROKER_TOKEN, ""},
 };
 
+/* want_fingerprint - what a parsed row's fingerprint must be: the rows
+   with one all carry 3fa2c1 */
+static const char *want_fingerprint(const char *line)
+{
+	return strstr(line, " 3fa2c1") != NULL ? "3fa2c1" : "";
+}
+
 static void test_requests(void)
 {
 	struct broker_request req;
@@ -54,6 +71,8 @@ static void test_requests(void)
 			check_int("cmd", req.cmd, request_rows[i].cmd);
 			check_str("account", req.account,
 				  request_rows[i].account);
+			check_str("fingerprint", req.fingerprint,
+				  want_fingerprint(request_rows[i].line));
 		} else
 			check_true("error set", error != NULL);
 	}
@@ -76,6 +95,16 @@ static void test_request_roundtrip(void)
 		  broker_proto_parse_request(sb.data, sb.len, &back, &error),
 		  0);
 	check_str("same account", back.account, "support");
+	memcpy(req.fingerprint, "0a1b2c", 7);
+	strbuf_reset(&sb);
+	check_int("format with fingerprint",
+		  broker_proto_format_request(&req, &sb), 0);
+	check_str("formatted with fingerprint", sb.data,
+		  "INVALIDATE support 0a1b2c\n");
+	check_int("parse back with fingerprint",
+		  broker_proto_parse_request(sb.data, sb.len, &back, &error),
+		  0);
+	check_str("same fingerprint", back.fingerprint, "0a1b2c");
 	strbuf_free(&sb);
 }
 

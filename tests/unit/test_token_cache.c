@@ -33,6 +33,24 @@ static void write_token(const char *access, time_t expires, int reauth)
 		printf("write: %s\n", error);
 }
 
+/* write_refused - a token file after a refusal-driven refresh: the old
+   token's fingerprint in rejected_token, last_refresh at refreshed */
+static void write_refused(const char *access, const char *rejected,
+			  time_t refreshed)
+{
+	struct token_record rec = {0};
+	const char *error = "";
+
+	rec.account = "a";
+	rec.access_token = (char *)access;
+	rec.refresh_token = "0.A-refresh";
+	rec.access_expires = time(NULL) + 3600;
+	rec.last_refresh = refreshed;
+	rec.rejected = (char *)rejected;
+	if (token_store_write(path, NULL, &rec, &error) < 0)
+		printf("write: %s\n", error);
+}
+
 static int file_has(const char *needle)
 {
 	char buf[8192];
@@ -69,7 +87,7 @@ static void test_cache(struct token_cache *c)
 	check_int("file changed", token_cache_get(c, "a", &tok, &error), OM_OK);
 	check_str("the new token", tok.token, "EwB-two");
 
-	token_cache_invalidate(c, "a");
+	token_cache_invalidate(c, "a", NULL);
 	check_true("refusal recorded", file_has("\"rejected_token\""));
 	check_int("refused token, provider unreachable",
 		  token_cache_get(c, "a", &tok, &error), OM_ERR_TEMP);
@@ -79,7 +97,7 @@ static void test_cache(struct token_cache *c)
 	check_int("by path", token_cache_get_path(c, path, &tok, &error),
 		  OM_OK);
 	check_str("path token", tok.token, "EwB-three");
-	token_cache_invalidate(c, path);
+	token_cache_invalidate(c, path, NULL);
 	check_true("refusal by path recorded", file_has("\"rejected_token\""));
 
 	write_token("EwB-four", now + 3600, 1);
@@ -123,6 +141,51 @@ static void test_sealed_by_path(void)
 	unlink(path);
 }
 
+/* the refusal rules: only the current token, once; a second refusal
+   soon after a refusal-driven refresh is held (rate limit) */
+static void test_refusal_rules(struct token_cache *c)
+{
+	struct access_token tok;
+	const char *error = "";
+	char fp[7], want[40];
+	time_t now = time(NULL);
+
+	write_refused("EwB-current", NULL, now);
+	check_int("get", token_cache_get(c, "a", &tok, &error), OM_OK);
+	memcpy(fp, tok.fingerprint, sizeof(fp));
+	check_int("another token's fingerprint: stale",
+		  token_cache_invalidate(c, "a", "000000"),
+		  TOKEN_REFUSAL_STALE);
+	check_true("stale: nothing recorded", !file_has("rejected_token"));
+	check_int("the current token: marked",
+		  token_cache_invalidate(c, "a", fp), TOKEN_REFUSAL_MARKED);
+	snprintf(want, sizeof(want), "\"rejected_token\":\"%s\"", fp);
+	check_true("marked in the file", file_has(want));
+	check_int("again: still the one mark",
+		  token_cache_invalidate(c, "a", fp), TOKEN_REFUSAL_MARKED);
+	write_refused("EwB-after", "000000", now - 5);
+	check_int("new token after a refusal",
+		  token_cache_get(c, "a", &tok, &error), OM_OK);
+	check_str("the new token", tok.token, "EwB-after");
+	check_int("refused 5 s after a refusal-driven refresh: held",
+		  token_cache_invalidate(c, "a", tok.fingerprint),
+		  TOKEN_REFUSAL_HELD);
+	check_int("held: still served", token_cache_get(c, "a", &tok, &error),
+		  OM_OK);
+	check_int("held, without fingerprint (an old client) too",
+		  token_cache_invalidate(c, "a", NULL), TOKEN_REFUSAL_HELD);
+	write_refused("EwB-later", "000000",
+		      now - TOKEN_CACHE_REFUSAL_HOLDOFF - 1);
+	check_int("old client, token not handed out here: stale",
+		  token_cache_invalidate(c, "a", NULL), TOKEN_REFUSAL_STALE);
+	check_int("get it", token_cache_get(c, "a", &tok, &error), OM_OK);
+	check_int("after the hold-off: marked",
+		  token_cache_invalidate(c, "a", NULL), TOKEN_REFUSAL_MARKED);
+	check_int("no such account", token_cache_invalidate(c, "zz", NULL),
+		  TOKEN_REFUSAL_UNKNOWN);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct oauthmail_config *cfg = NULL;
@@ -144,6 +207,8 @@ int main(void)
 	check_int("open", token_cache_open(cfg, &c, &error), 0);
 	if (c != NULL)
 		test_cache(c);
+	if (c != NULL)
+		test_refusal_rules(c);
 	test_sealed_by_path();
 	token_cache_close(&c);
 	config_free(&cfg);
