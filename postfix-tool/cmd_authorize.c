@@ -385,44 +385,6 @@ static int check_identity(struct authorize *a)
 	return ret;
 }
 
-static char *dup_opt(const char *s, int *oom)
-{
-	char *copy;
-
-	if (s == NULL)
-		return NULL;
-	if ((copy = strdup(s)) == NULL)
-		*oom = 1;
-	return copy;
-}
-
-/* grant_record - the token file of a fresh grant (reauth_needed and
-   every failure cleared); 0, or -1 out of memory */
-static int grant_record(const struct authorize *a, struct token_record *rec)
-{
-	const struct account_config *acct = a->conf;
-	const struct oauth_token *tok = &a->tok;
-	time_t now = time(NULL);
-	int oom = 0;
-
-	memset(rec, 0, sizeof(*rec));
-	rec->account = dup_opt(acct->name, &oom);
-	rec->provider = dup_opt(provider_name(acct->provider), &oom);
-	rec->client_id = dup_opt(acct->client_id, &oom);
-	rec->user = dup_opt(acct->user, &oom);
-	rec->scope = dup_opt(tok->scope ? tok->scope : acct->scope, &oom);
-	rec->access_token = dup_opt(tok->access_token, &oom);
-	rec->access_expires = now + (time_t)tok->expires_in;
-	rec->refresh_token = dup_opt(tok->refresh_token, &oom);
-	rec->refresh_issued = tok->refresh_token ? now : 0;
-	rec->authorized = now;
-	rec->last_refresh = now;
-	rec->signed_in_as = dup_opt(a->signed_in_as, &oom);
-	if (oom)
-		token_record_free(rec);
-	return oom ? -1 : 0;
-}
-
 static void print_saved(const struct authorize *a)
 {
 	const struct account_config *acct = a->conf;
@@ -448,17 +410,10 @@ static void print_saved(const struct authorize *a)
 
 static int save(struct authorize *a)
 {
-	struct token_record rec;
 	const char *error;
-	int r;
 
-	if (grant_record(a, &rec) < 0) {
-		log_error("account %s: out of memory", a->conf->name);
-		return OM_ERR_TEMP;
-	}
-	r = token_cache_write_record(a->cache, &rec, &error);
-	token_record_free(&rec);
-	if (r < 0) {
+	if (token_cache_save_grant(a->cache, a->conf->name, &a->tok,
+				   a->signed_in_as, &error) < 0) {
 		log_error("account %s: %s", a->conf->name, error);
 		return OM_ERR_TEMP;
 	}

@@ -832,7 +832,8 @@ static int write_locked(struct token_cache *c, struct cache_entry *e,
 }
 
 int token_cache_save_grant(struct token_cache *c, const char *account,
-			   const struct oauth_token *tok, const char **error_r)
+			   const struct oauth_token *tok,
+			   const char *signed_in_as, const char **error_r)
 {
 	struct cache_entry *e = account_entry(c, account, error_r);
 	struct token_record rec;
@@ -853,8 +854,10 @@ int token_cache_save_grant(struct token_cache *c, const char *account,
 		free(rec.scope);
 		rec.scope = strdup(tok->scope);
 	}
+	rec.signed_in_as = signed_in_as ? strdup(signed_in_as) : NULL;
 	if (rec.account == NULL || rec.access_token == NULL ||
-	    (tok->refresh_token != NULL && rec.refresh_token == NULL)) {
+	    (tok->refresh_token != NULL && rec.refresh_token == NULL) ||
+	    (signed_in_as != NULL && rec.signed_in_as == NULL)) {
 		*error_r = "out of memory";
 		token_record_free(&rec);
 		return -1;

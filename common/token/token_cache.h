@@ -80,9 +80,11 @@ enum om_status token_cache_refresh(struct token_cache *cache,
 struct oauth_token;
 
 /* token_cache_save_grant - after an interactive authorization: write a
- * fresh record for account under the lock (clears reauth_needed) */
+ * fresh record for account under the lock (clears reauth_needed and any
+ * refusal); signed_in_as is who the id_token named, or NULL */
 int token_cache_save_grant(struct token_cache *cache, const char *account,
-			   const struct oauth_token *tok, const char **error_r);
+			   const struct oauth_token *tok,
+			   const char *signed_in_as, const char **error_r);
 
 struct token_record;
 
