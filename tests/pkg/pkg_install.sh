@@ -30,7 +30,8 @@ SRC=$(cd "$SRC" && pwd) || exit 99
 RES=$WORK/tests/pkg
 PACKAGES="oauthmail libsasl2-modules-xoauth2 ticketq"
 PATH=$PATH:/usr/sbin:/sbin
-export PATH
+DEBIAN_FRONTEND=noninteractive
+export PATH DEBIAN_FRONTEND
 nresult=0
 nfailed=0
 installed=0
@@ -131,7 +132,7 @@ check lintian lint
 
 # --- installed: the whole window between install and purge ------------
 purge() {
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y $PACKAGES || return 1
+	apt-get purge -y $PACKAGES || return 1
 	left=""
 	for p in $PACKAGES; do
 		case $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) in
@@ -159,7 +160,7 @@ trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
 
 install_debs() {
-	cd "$WORK" && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+	cd "$WORK" && apt-get install -y \
 		--no-install-recommends ./oauthmail_*.deb \
 		./libsasl2-modules-xoauth2_*.deb ./ticketq_*.deb
 }
