@@ -109,6 +109,7 @@ changelog_version() {
 	[ "${got%-*}" = "$VERSION" ] || fail "debian/changelog's upstream version is not configure.ac's"
 }
 dist() {
+	[ -x "$SRC/configure" ] || { echo "no $SRC/configure: run autoreconf -fi there"; return 1; }
 	mkdir -p "$WORK/dist" && cd "$WORK/dist" &&
 		"$SRC/configure" --enable-silent-rules >configure.out 2>&1 ||
 		{ tail -n 20 configure.out; return 1; }
@@ -194,7 +195,8 @@ files_in_place() {
 		/lib/systemd/system/oauthmail-check.timer; do
 		ls -l "$f" || fail "$f is missing"
 	done
-	dpkg -S "/usr/lib/$MULTIARCH/sasl2/libxoauth2.so"
+	dpkg -S "/usr/lib/$MULTIARCH/sasl2/libxoauth2.so" | grep '^libsasl2-modules-xoauth2:' ||
+		fail "the plugin is not libsasl2-modules-xoauth2's"
 }
 versions() {
 	for prog in oauthmail ticketq; do
@@ -203,7 +205,7 @@ versions() {
 		[ "$got" = "$prog $VERSION" ] || fail "want '$prog $VERSION'"
 	done
 	# the config path follows --sysconfdir=/etc
-	/usr/bin/oauthmail --help | grep -F '/etc/oauthmail/oauthmail.conf' ||
+	env -u OAUTHMAIL_CONF /usr/bin/oauthmail --help | grep -E ' /etc/oauthmail/oauthmail\.conf\.$' ||
 		fail "default config path is not /etc/oauthmail/oauthmail.conf"
 }
 example_parses() {
