@@ -9,10 +9,19 @@
  * the rule that any command-line mistake on a `deliver` line exits 75
  * so the MTA keeps the mail.  Messages go to stderr through log.c;
  * requested help goes to stdout.
+ *
+ * Both programs hold secrets in memory (tokens, client secrets, the
+ * queue's HMAC key), so both start by making sure no core file or
+ * same-user debugger sees them (DESIGN.md rule 6): cli_no_core_dumps().
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cli_main.h"
 #include "lib/log.h"
@@ -59,4 +68,28 @@ int cli_subcommand_help(const char *prog, int argc, char **argv,
 		}
 	}
 	return 0;
+}
+
+int cli_version(const struct cli_program *p, int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], "--version") != 0)
+		return 0;
+	printf("%s %s\n", p->name, PACKAGE_VERSION);
+	return 1;
+}
+
+void cli_no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		log_warn("cannot turn core files off (setrlimit): %s",
+			 strerror(errno));
+#ifdef __linux__
+	/* also keeps other processes of our user out of /proc/PID/mem
+	   and /proc/PID/environ, and ptrace out */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("cannot turn core dumps off (prctl): %s",
+			 strerror(errno));
+#endif
 }

@@ -68,4 +68,15 @@ int cli_is_help(const char *arg);
 int cli_subcommand_help(const char *prog, int argc, char **argv,
 			const char *usage);
 
+/* cli_version - 1 when the command line is exactly "PROG --version",
+ * after printing "NAME VERSION" to stdout (the caller exits 0); else 0.
+ * Only alone: ticketq's MTA lines must never exit 0 unread. */
+int cli_version(const struct cli_program *p, int argc, char **argv);
+
+/* cli_no_core_dumps - no core file and, on Linux, not dumpable (no
+ * ptrace, no /proc/PID/mem for our own user): the secrets we hold stay
+ * in the process (DESIGN.md rule 6).  Call first in main(), after
+ * log_init(): a failure is a warning, and the program goes on. */
+void cli_no_core_dumps(void);
+
 #endif

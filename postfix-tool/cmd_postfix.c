@@ -448,8 +448,7 @@ static void check_environment(struct check *c)
 	char env[1024];
 	const char *want;
 
-	if (c->cfg == NULL ||
-	    strcmp(c->cfg->path, "/etc/oauthmail/oauthmail.conf") == 0)
+	if (c->cfg == NULL || strcmp(c->cfg->path, OAUTHMAIL_CONFIG_PATH) == 0)
 		return;
 	snprintf(env, sizeof(env), "%s",
 		 postconf_get(&c->pc, "import_environment"));
@@ -460,8 +459,8 @@ static void check_environment(struct check *c)
 		problem(c,
 			set_fix(c, "import_environment",
 				errorf("%s %s", env, want)),
-			"the plugin in Postfix reads /etc/oauthmail/"
-			"oauthmail.conf, not %s: import_environment lacks %s",
+			"the plugin in Postfix reads " OAUTHMAIL_CONFIG_PATH
+			", not %s: import_environment lacks %s",
 			c->cfg->path, want);
 }
 

@@ -115,6 +115,9 @@ int main(int argc, char **argv)
 	int i, ret;
 
 	log_init(program.name);
+	cli_no_core_dumps();
+	if (cli_version(&program, argc, argv))
+		return CLI_EXIT_OK;
 	if ((i = global_options(argc, argv, &cli, &ret)) < 0)
 		return ret;
 	if ((cmd = cli_find_command(&program, argc, argv, i)) == NULL)

@@ -95,6 +95,7 @@ int tq_drop_privileges(const char *dir)
 			  (long)st.st_uid, strerror(errno));
 		return -1;
 	}
+	cli_no_core_dumps(); /* a new uid resets "dumpable" */
 	return 0;
 }
 
@@ -213,6 +214,9 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	log_init(program.name);
+	cli_no_core_dumps();
+	if (cli_version(&program, argc, argv))
+		return CLI_EXIT_OK;
 	umask(027);
 	memset(&cli, 0, sizeof(cli));
 	cli.queue_dir = env != NULL && *env != '\0' ? env : DEFAULT_QUEUE;

@@ -28,7 +28,7 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define SECRET_FILE_MAX 4096
 #define ACCOUNT_MAX 1000
-#define DEFAULT_CONFIG_PATH "/etc/oauthmail/oauthmail.conf"
+#define DEFAULT_CONFIG_PATH OAUTHMAIL_CONFIG_PATH /* configure: sysconfdir */
 #define DEFAULT_TOKEN_DIR "/var/lib/oauthmail"
 
 /* Bad-value messages: "KEY: what is wanted" */
