@@ -20,7 +20,8 @@
 
 static const struct cli_command commands[] = {
 	{"authorize", CLI_FN(cmd_authorize),
-	 "authorize ACCOUNT [--device | --paste]   get a refresh token"},
+	 "authorize ACCOUNT [--device | --paste] [--allow-other-user]\n"
+	 "                                           get a refresh token"},
 	{"token", CLI_FN(cmd_token),
 	 "token ACCOUNT                            print a valid access token"},
 	{"refresh", CLI_FN(cmd_refresh),
@@ -30,7 +31,8 @@ static const struct cli_command commands[] = {
 	{"list", CLI_FN(cmd_list),
 	 "list                                     list configured accounts"},
 	{"check", CLI_FN(cmd_check),
-	 "check [--warn-days N]                    monitoring (Nagios) check"},
+	 "check [ACCOUNT...] [--warn-days N] [--crit-days N] [--json]\n"
+	 "                                           monitoring (Nagios) check"},
 	{"export", CLI_FN(cmd_export),
 	 "export [ACCOUNT...] [--with-secrets]     accounts and tokens as "
 	 "JSON"},
