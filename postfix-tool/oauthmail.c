@@ -32,7 +32,8 @@ static const struct cli_command commands[] = {
 	 "list                                     list configured accounts"},
 	{"check", CLI_FN(cmd_check),
 	 "check [ACCOUNT...] [--warn-days N] [--crit-days N] [--json]\n"
-	 "                                           monitoring (Nagios) check"},
+	 "                                           monitoring (Nagios) "
+	 "check"},
 	{"export", CLI_FN(cmd_export),
 	 "export [ACCOUNT...] [--with-secrets]     accounts and tokens as "
 	 "JSON"},

@@ -131,7 +131,8 @@ for flow in --paste --device; do
 		"names the file, line and key ($flow)"
 done
 cu_conf "scope = mail"
-oauthmail -c "$T/cu.conf" check >/dev/null 2>"$T/cu.err"
+oauthmail -c "$T/cu.conf" check >"$T/cu.err" 2>&1
+t_eq "$?" 3 "custom without a sign-in endpoint: check says UNKNOWN"
 t_grep 'needs authorize_url \(browser sign-in\) or device_url' "$T/cu.err" \
 	"custom without a sign-in endpoint: says which keys"
 # with one endpoint, the other flow says which key is missing
