@@ -24,6 +24,7 @@
 #include "mail/mail_sasl.h"
 #include "mail_session.h"
 #include "token/token_cache.h"
+#include "token/token_perms.h"
 
 #define SESSION_TIMEOUT_MS 60000
 
@@ -83,8 +84,15 @@ static int check_token(struct cli *cli, const char *account)
 		return OM_OK;
 	}
 	st = token_cache_get(cache, account, &tok, &error);
-	if (st != OM_OK)
-		log_error("%s", error);
+	if (st != OM_OK) {
+		const char *fix = token_perms_usable(cfg->token_dir, cfg->path);
+
+		if (fix != NULL)
+			log_error("account %s (config %s): %s; %s", account,
+				  cfg->path, error, fix);
+		else
+			log_error("%s", error);
+	}
 	token_cache_close(&cache);
 	return st;
 }

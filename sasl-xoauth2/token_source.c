@@ -32,6 +32,7 @@
 #include "token/broker_client.h"
 #include "token/oauthmail_conf.h"
 #include "token/token_cache.h"
+#include "token/token_perms.h"
 #include "token_source.h"
 
 #define PREFIX "oauthmail:"
@@ -105,38 +106,12 @@ static enum om_status from_raw(const char *password, struct source_token *tok,
 	return OM_OK;
 }
 
-/* token_dir_fix - what is wrong with token_dir for this process, and
- * the fix; NULL when it looks usable */
-static const char *token_dir_fix(const struct oauthmail_config *cfg)
-{
-	const char *dir = cfg->token_dir;
-	struct stat st;
-
-	if (stat(dir, &st) < 0 && errno == ENOENT)
-		return errorf("token_dir %s does not exist. Fix: correct "
-			      "token_dir in %s (where oauthmail authorize "
-			      "wrote the token files), or create it: mkdir -m "
-			      "700 %s; chown postfix: %s",
-			      dir, cfg->path, dir, dir);
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		return errorf("token_dir %s is not a directory. Fix: correct "
-			      "token_dir in %s",
-			      dir, cfg->path);
-	if (access(dir, W_OK | X_OK) < 0)
-		return errorf("token_dir %s is not writable by uid %ld, which "
-			      "this program runs as. Fix: chown -R that user "
-			      "(postfix for Postfix's smtp) %s, or let the "
-			      "token broker refresh (token_socket in %s)",
-			      dir, (long)geteuid(), dir, cfg->path);
-	return NULL;
-}
-
 /* explain - a cache failure, with the account and the config file, and
  * when token_dir is the trouble, what to change there */
 static const char *explain(const struct token_source *ts, const char *ref,
 			   const char *error)
 {
-	const char *fix = token_dir_fix(ts->cfg);
+	const char *fix = token_perms_usable(ts->cfg->token_dir, ts->cfg->path);
 
 	if (fix != NULL)
 		return errorf("account %s (config %s): %s; %s",

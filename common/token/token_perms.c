@@ -16,7 +16,9 @@
  */
 #include "oauthmail-config.h"
 
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/errorf.h"
 #include "token/token_perms.h"
@@ -103,4 +105,27 @@ enum token_perms_level token_perms_account(const char *token_dir,
 	else if (dir_why != NULL || file_why != NULL)
 		*why_r = dir_why != NULL ? dir_why : file_why;
 	return d > f ? d : f;
+}
+
+const char *token_perms_usable(const char *dir, const char *config_path)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 && errno == ENOENT)
+		return errorf("token_dir %s does not exist. Fix: correct "
+			      "token_dir in %s (where oauthmail authorize "
+			      "wrote the token files), or create it: mkdir -m "
+			      "700 %s; chown postfix: %s",
+			      dir, config_path, dir, dir);
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return errorf("token_dir %s is not a directory. Fix: correct "
+			      "token_dir in %s",
+			      dir, config_path);
+	if (access(dir, W_OK | X_OK) < 0)
+		return errorf("token_dir %s is not writable by uid %ld, which "
+			      "this program runs as. Fix: chown -R that user "
+			      "(postfix for Postfix's smtp) %s, or let the "
+			      "token broker refresh (token_socket in %s)",
+			      dir, (long)geteuid(), dir, config_path);
+	return NULL;
 }

@@ -38,4 +38,10 @@ enum token_perms_level token_perms_account(const char *token_dir,
 					   const char *account,
 					   const char **why_r);
 
+/* token_perms_usable - can this process use token_dir at all (it
+ * exists, is a directory, this uid may write it)?  NULL when it looks
+ * usable; else the problem and its fix, naming config_path (the file
+ * that set token_dir).  For messages after the cache failed. */
+const char *token_perms_usable(const char *token_dir, const char *config_path);
+
 #endif

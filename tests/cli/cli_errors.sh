@@ -146,4 +146,12 @@ device_url = $MOCK_URL/common/oauth2/v2.0/devicecode"
 oauthmail -c "$T/cu.conf" authorize cu --paste </dev/null >/dev/null 2>"$T/cu.err"
 t_eq "$?" 2 "custom without authorize_url (--paste): config error"
 t_grep 'no authorize_url for this provider; set' "$T/cu.err" "names authorize_url"
+# a token_dir that does not exist: oauthmail test names the account, the
+# config file and the fix (as the SASL plugin does), not only the lock file
+printf 'token_dir = %s/missing\n[account nodir]\nprovider = microsoft\nclient_id = x\nuser = a@example.com\nimap_host = 127.0.0.1\nimap_port = 1\n' \
+	"$T" >"$T/nodir.conf"
+oauthmail -c "$T/nodir.conf" test nodir imap </dev/null >/dev/null 2>"$T/nodir.err"
+t_eq "$?" 4 "test with a missing token_dir fails"
+t_grep "account nodir \\(config $T/nodir.conf\\): .*token_dir $T/missing does not exist. Fix: " \
+	"$T/nodir.err" "test with a missing token_dir: account, config file and fix"
 t_done
