@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
 
 	log_init(program.name);
 	cli_no_core_dumps();
+	/* past a file-size limit (ulimit -f, local(8)'s mailbox_size_limit)
+	 * a write fails with EFBIG and every command reports it and cleans
+	 * up, instead of being killed with a partial file left behind */
+	signal(SIGXFSZ, SIG_IGN);
 	if (cli_version(&program, argc, argv))
 		return CLI_EXIT_OK;
 	umask(027);

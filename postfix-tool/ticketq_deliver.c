@@ -143,11 +143,7 @@ int tq_deliver(struct tq_cli *cli)
 	const char *error = "unknown error";
 	int rc;
 
-	signal(SIGPIPE, SIG_IGN);
-	/* past a file-size limit (ulimit -f, local(8)'s mailbox_size_limit)
-	 * a write fails with EFBIG and we defer cleanly, instead of being
-	 * killed with a partial file in tmp/ */
-	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN); /* SIGXFSZ: main() ignores it */
 	log_to_stderr(0);
 	log_to_syslog(1);
 	if (tq_parse_options(cli, usage_text, longopts, deliver_opt, &o) !=

@@ -76,4 +76,15 @@ t_eq $? 0 "the big one too"
 t_eq "$(rows "SELECT count(*) FROM messages WHERE message_id = 'small@fsize.test'")" 1 "one row in the index"
 t_eq "$(count new)" 3 "one copy each in the Maildir"
 t_eq "$(rows "SELECT count(*) FROM tickets")" 3 "three tickets"
+# reindex under a limit its new index does not fit: an error, not
+# SIGXFSZ (153), and the old index untouched
+(
+	ulimit -f $((8192 / BLOCK)) || exit 99
+	"$TICKETQ_BIN" --queue "$Q" reindex >"$T/out" 2>&1
+	echo $? >"$T/rc"
+) 2>/dev/null
+rc=$(cat "$T/rc")
+t_eq "$([ "$rc" -ne 0 ] && [ "$rc" -ne 153 ] && echo error)" error "reindex over the limit: an error (exit $rc), not killed"
+t_eq "$(rows "SELECT count(*) FROM tickets")" 3 "reindex over the limit: the index is as it was"
+t_eq "$(rows "PRAGMA integrity_check")" ok "reindex over the limit: index intact"
 t_done
