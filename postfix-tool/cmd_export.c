@@ -220,6 +220,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		section = section_json(&conf, a->name);
 		if (section != NULL)
 			cJSON_AddItemToObject(item, "section", section);
+		if (a->client_secret != NULL) /* import then wants one */
+			cJSON_AddTrueToObject(item, "client_secret_needed");
 		if (with_secrets && a->client_secret != NULL)
 			cJSON_AddStringToObject(item, "client_secret",
 						a->client_secret);

@@ -103,6 +103,15 @@ static long long left(time_t t)
 	return (long long)(t - time(NULL));
 }
 
+/* days_left - whole days left, rounded down: a secret that expired an
+   hour ago has -1 days, not 0 (0 is still inside the CRITICAL range 0:) */
+static long long days_left(time_t t)
+{
+	long long l = left(t);
+
+	return l < 0 ? -((-l + DAY - 1) / DAY) : l / DAY;
+}
+
 /* print_signed_in - who signed in at authorize (the id_token's user) */
 static void print_signed_in(const struct account_state *s)
 {
@@ -351,6 +360,15 @@ struct check_opts {
 static void note(struct finding *f, enum level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* no_pipes - a '|' in a status text (a provider's error_description,
+   say) would start the perfdata for Nagios: make it '/' */
+static void no_pipes(char *text)
+{
+	for (; *text != '\0'; text++)
+		if (*text == '|')
+			*text = '/';
+}
+
 /* note - add a problem to the account's finding; the level is the worst
    of them */
 static void note(struct finding *f, enum level level, const char *fmt, ...)
@@ -362,8 +380,9 @@ static void note(struct finding *f, enum level level, const char *fmt, ...)
 	if (f->count == PROBLEMS_MAX)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(f->problem[f->count++], sizeof(f->problem[0]), fmt, ap);
+	vsnprintf(f->problem[f->count], sizeof(f->problem[0]), fmt, ap);
 	va_end(ap);
+	no_pipes(f->problem[f->count++]);
 }
 
 /* refresh_warn_days - the warning window for the refresh token: warn_days,
@@ -527,13 +546,13 @@ static void perfdata(const struct account_state *s, const struct check_opts *o,
 			      left(s->rec.access_expires));
 	if (s->refresh_expires != 0)
 		strbuf_printf(perf, " '%s_refresh_days'=%lld;%d:;%d:;;",
-			      a->name, left(s->refresh_expires) / DAY,
+			      a->name, days_left(s->refresh_expires),
 			      refresh_warn_days(a, o->warn_days),
 			      refresh_crit_days(a, o));
 	if (a->client_secret_expires != 0)
 		strbuf_printf(perf, " '%s_secret_days'=%lld;%d:;%d:;;", a->name,
-			      left(a->client_secret_expires) / DAY,
-			      o->warn_days, o->crit_days);
+			      days_left(a->client_secret_expires), o->warn_days,
+			      o->crit_days);
 }
 
 /* report - the Nagios status line with perfdata; with more than one
@@ -596,9 +615,9 @@ static cJSON *finding_json(const struct account_state *s,
 	add_number(o, "token_seconds_left", s->rec.access_token != NULL,
 		   left(s->rec.access_expires));
 	add_number(o, "refresh_token_days_left", s->refresh_expires != 0,
-		   left(s->refresh_expires) / DAY);
+		   days_left(s->refresh_expires));
 	add_number(o, "client_secret_days_left", a->client_secret_expires != 0,
-		   left(a->client_secret_expires) / DAY);
+		   days_left(a->client_secret_expires));
 	add_time(o, "access_expires", s->rec.access_expires);
 	add_time(o, "refresh_token_expires", s->refresh_expires);
 	add_time(o, "client_secret_expires", a->client_secret_expires);

@@ -10,13 +10,19 @@
  * replaces it; the new text must pass config_parse() before anything is
  * written; the old file is kept as FILE.YYYYMMDD-HHMMSS.bak; the new
  * one replaces it atomically (lib/safefile.c) with its mode and owner.
- * A client secret never goes into oauthmail.conf: it goes to the
- * section's client_secret_file (mode 0600), or, when the old host had
- * it inline, to a new ACCOUNT.secret beside the config.  Without the
- * secret in the export, the client_secret_file must exist here already.
+ * A client secret never goes into oauthmail.conf: it goes to
+ * ACCOUNT.secret beside the config (mode 0600), and the section's
+ * client_secret_file is set to that, whatever path the old host used.
+ * An export is outside input: a path from it could name any file root
+ * may write (/etc/cron.d/x) or read and then send to a token_url of the
+ * export's choosing (/etc/shadow), so no path from it is used.  Without
+ * the secret in the export, ACCOUNT.secret must exist here already.
+ * Account names are checked as the config parser checks them, before
+ * they go into a section header, a file name or a message.
  */
 #include "oauthmail-config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,20 +51,54 @@ struct conf_edit {
 	int overwrite;
 };
 
-/* secret_file - where the account's secret lives on this host: the
- * section's client_secret_file, or (an inline secret on the old host)
- * ACCOUNT.secret beside the config, added to the section; NULL for a
- * public client */
-static const char *secret_file(const struct conf_edit *e, const char *name,
-			       cJSON *section, const char *secret)
+/* valid_name - an account name as oauthmail.conf accepts it (ini.c's
+ * section names, oauthmail_conf.c's length and first character) */
+static int valid_name(const char *name)
 {
-	const char *file = json_string(section, "client_secret_file", 1024);
-	char dir[1024];
+	size_t n = strlen(name), i;
 
-	if (file != NULL || secret == NULL)
-		return file;
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && strchr("_-.@+", c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* valid_secret - one line of printable ASCII, as a secret file holds */
+static int valid_secret(const char *secret)
+{
+	for (; *secret != '\0'; secret++)
+		if ((unsigned char)*secret < 0x21 ||
+		    (unsigned char)*secret > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* secret_file - where the account's secret lives on this host:
+ * ACCOUNT.secret beside the config, set as the section's
+ * client_secret_file; NULL for a public client (no secret on the old
+ * host: none exported, no client_secret_file, no marker) */
+static const char *secret_file(const struct conf_edit *e, const char *name,
+			       cJSON *section, const char *secret, int needed)
+{
+	const char *old = json_string(section, "client_secret_file", 1024);
+	char dir[1024];
+	const char *file;
+
+	if (secret == NULL && !needed &&
+	    !cJSON_HasObjectItem(section, "client_secret_file"))
+		return NULL;
 	safefile_dirname(e->path, dir, sizeof(dir));
 	file = errorf("%s/%s.secret", dir, name);
+	if (old != NULL && strcmp(old, file) != 0)
+		printf("%s: client_secret_file is %s here (%s on the old "
+		       "host)\n",
+		       name, file, printable(old, 200));
+	cJSON_DeleteItemFromObjectCaseSensitive(section, "client_secret_file");
 	cJSON_AddStringToObject(section, "client_secret_file", file);
 	return json_string(section, "client_secret_file", 1024);
 }
@@ -95,16 +135,18 @@ static int place_secret(const struct conf_edit *e, const char *name,
 			const char *file, const char *secret)
 {
 	struct strbuf sb;
+	struct stat st;
 	const char *error;
-	int r = file ? same_secret(file, secret) : 1, ret;
+	int r = file ? same_secret(file, secret) : 1, ret, have_old;
 
 	if (r == 1 || r < 0)
 		return r == 1 ? 0 : -1;
 	if (secret == NULL) {
-		log_error("%s: not imported: its client_secret_file %s does "
-			  "not exist on this host; copy it from the old host "
-			  "(mode 600), or export with --with-secrets",
-			  name, file);
+		log_error(
+			"%s: not imported: its client_secret_file %s does "
+			"not exist on this host; copy the secret from the old "
+			"host there (mode 600), or export with --with-secrets",
+			name, file);
 		return -1;
 	}
 	if (r == 0 && !e->overwrite) {
@@ -115,8 +157,13 @@ static int place_secret(const struct conf_edit *e, const char *name,
 	}
 	strbuf_init(&sb, SECRET_MAX + 2);
 	strbuf_printf(&sb, "%s\n", secret);
+	have_old = lstat(file, &st) == 0;
 	ret = safefile_write(file, sb.data, sb.len, 0600, 0, &error);
 	strbuf_free(&sb);
+	if (ret == 0 && have_old && geteuid() == 0 &&
+	    chown(file, st.st_uid, st.st_gid) < 0)
+		log_warn("%s: could not give %s back to uid %u gid %u", name,
+			 file, (unsigned)st.st_uid, (unsigned)st.st_gid);
 	if (ret < 0)
 		log_error("%s: not imported: %s", name, error);
 	else
@@ -155,7 +202,7 @@ static char *candidate(const struct conf_edit *e, const char *name,
 
 /* edit_one - one exported account: 0 done or nothing to do, -1 failed */
 static int edit_one(struct conf_edit *e, const char *name, cJSON *section,
-		    const char *secret)
+		    const char *secret, int needed)
 {
 	unsigned int first = 0, end = 0;
 	cJSON *local;
@@ -163,6 +210,19 @@ static int edit_one(struct conf_edit *e, const char *name, cJSON *section,
 	char *text;
 	int same;
 
+	if (!valid_name(name)) {
+		log_error("%s: not imported: not an account name (letters, "
+			  "digits, _ - . @ +, at most 64)",
+			  printable(name, 64));
+		return -1;
+	}
+	if (secret != NULL && !valid_secret(secret)) {
+		log_error("%s: not imported: its client secret is not one line "
+			  "of printable characters",
+			  name);
+		return -1;
+	}
+	file = secret_file(e, name, section, secret, needed);
 	local = conf_section_get(e->text, strlen(e->text), name, &first, &end);
 	same = local != NULL && cJSON_Compare(local, section, 1);
 	cJSON_Delete(local);
@@ -172,7 +232,6 @@ static int edit_one(struct conf_edit *e, const char *name, cJSON *section,
 			 name, name, e->path);
 		return 0;
 	}
-	file = secret_file(e, name, section, secret);
 	text = same ? NULL : candidate(e, name, section, first, end);
 	if ((!same && text == NULL) || place_secret(e, name, file, secret)) {
 		free(text);
@@ -263,13 +322,15 @@ int import_config(struct cli *cli, const cJSON *root, int overwrite)
 	}
 	cJSON_ArrayForEach(item, list)
 	{
-		const char *name = json_string(item, "account", 64);
+		const char *name = json_string(item, "account", 200);
 		const char *secret = json_string(item, "client_secret", 4096);
+		int needed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			item, "client_secret_needed"));
 
 		section = cJSON_Duplicate(
 			cJSON_GetObjectItemCaseSensitive(item, "section"), 1);
 		if (name != NULL && cJSON_IsObject(section) &&
-		    edit_one(&e, name, section, secret) < 0)
+		    edit_one(&e, name, section, secret, needed) < 0)
 			failed++;
 		json_delete_wiped(section);
 	}

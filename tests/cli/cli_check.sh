@@ -26,8 +26,11 @@ t_grep "OAUTHMAIL WARNING - support: client secret expires in (9|10)d.*Certifica
 oauthmail check --warn-days 5 >/dev/null
 t_eq "$?" 0 "--warn-days 5: OK"
 om_conf support "client_secret_expires=$past"
-oauthmail check >"$T/out"
+oauthmail check >"$T/expired.out"
 t_eq "$?" 2 "secret expired: CRITICAL"
+# days are rounded down: a secret valid through yesterday (expired 0 to
+# 24 hours ago) has -1 days, not 0, which the range 0: would let pass
+t_grep "'support_secret_days'=-1;14:;0:;;" "$T/expired.out" "an expired secret's days, rounded down"
 
 # the refresh token has not been used for 80 / 95 days
 om_conf support

@@ -119,7 +119,7 @@ mkdir -p "$T/hc/tokens" && chmod 700 "$T/hc/tokens"
 echo "token_dir = $T/hc/tokens" >"$T/hc.conf"
 oauthmail -c "$T/hc.conf" import "$T/move-plain.json" >"$T/out" 2>"$T/err"
 t_eq "$?" 2 "host C, no secrets: exit 2"
-t_grep 'app: not imported: its client_secret_file .*app.secret does not exist on this host; copy it from the old host' "$T/err" "a missing secret file is named"
+t_grep 'app: not imported: its client_secret_file .*app.secret does not exist on this host; copy the secret from the old host' "$T/err" "a missing secret file is named"
 t_grep '^support: \[account support\] added to .*hc.conf' "$T/out" "support's section added"
 t_grep 'support: skipped: no refresh token in the export \(export with --with-secrets, or run: oauthmail authorize support\)' "$T/err" "support: sign in again"
 oauthmail -c "$T/hc.conf" list >"$T/out" 2>"$T/err"
@@ -134,9 +134,11 @@ chmod 640 "$T/hb.conf"
 oauthmail -c "$T/hb.conf" import "$T/move.json" >"$T/out" 2>"$T/err"
 t_eq "$?" 0 "host B: import of the full export"
 t_grep '^support: \[account support\] added to ' "$T/out" "host B: support added"
-t_grep '^app: client secret written to .*/keys/app.secret \(mode 0600\)' "$T/out" "host B: the secret file written"
-t_eq "$(stat -c %a "$T/keys/app.secret")" 600 "host B: secret file mode 0600"
-t_eq "$(cat "$T/keys/app.secret")" "$secret" "host B: the secret in it"
+t_grep "^app: client_secret_file is $T/app.secret here \\(.*/keys/app.secret on the old host\\)" "$T/out" "host B: the secret goes beside the config"
+t_grep "^app: client secret written to $T/app.secret \\(mode 0600\\)" "$T/out" "host B: the secret file written"
+t_eq "$(stat -c %a "$T/app.secret")" 600 "host B: secret file mode 0600"
+t_eq "$(cat "$T/app.secret")" "$secret" "host B: the secret in it"
+t_nogrep 'keys/app.secret' "$T/hb.conf" "host B: no path from the export in the config"
 t_eq "$(stat -c %a "$T/hb.conf")" 640 "host B: config keeps its mode"
 if grep -qF -- "$secret" "$T/hb.conf"; then t_fail "the secret went into oauthmail.conf"; else t_pass "no secret in oauthmail.conf"; fi
 t_grep '^imported 2, skipped 0' "$T/out" "host B: both grants imported"
@@ -148,6 +150,7 @@ mock_ctl config '{"invalidate_used_refresh_tokens": true}' >/dev/null
 oauthmail -c "$T/hb.conf" refresh support --force >/dev/null 2>"$T/err"
 t_eq "$?" 0 "host B: refresh with the moved grant"
 t_eq "$(mock_stat grant.refresh_token)" $((n + 1)) "host B: one refresh at the provider"
+cp "$T/app.secret" "$T/keys/app.secret"   # host A (same machine here) loads again
 oauthmail refresh support --force >/dev/null 2>"$T/err"
 t_eq "$?" 3 "host A, still running: its refresh token is void (exit 3)"
 t_grep 'account support: AADSTS70000 \(invalid_grant\)' "$T/err" "host A: invalid_grant, as the man page says"
@@ -209,4 +212,49 @@ oauthmail -c "$T/hb.conf" import "$T/evil.json" >"$T/out" 2>"$T/err"
 t_eq "$?" 2 "a section with a newline in a value: refused"
 t_grep 'evil: not imported: its section holds a setting that is not KEY = one printable line' "$T/err" "says why"
 t_nogrep 'injected' "$T/hb.conf" "nothing injected"
+# no path from an export is used: a client_secret_file naming another
+# file is written beside the config instead, never there
+"$PYTHON3" - "$T/move.json" "$T/victim" >"$T/evil2.json" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["accounts"] = [a for a in d["accounts"] if a["account"] == "app"]
+a = d["accounts"][0]
+a["account"] = "app2"
+a["section"]["client_secret_file"] = sys.argv[2]
+a["token"] = None
+print(json.dumps(d))
+EOP
+echo "precious" >"$T/victim"
+oauthmail -c "$T/hb.conf" import "$T/evil2.json" >"$T/out" 2>"$T/err"
+t_eq "$(cat "$T/victim")" precious "a client_secret_file from the export is not written"
+t_grep "^app2: client secret written to $T/app2.secret " "$T/out" "it goes beside the config"
+t_grep "^client_secret_file = $T/app2.secret\$" "$T/hb.conf" "the section names that file"
+t_nogrep "victim" "$T/hb.conf" "the export's path is not in the config"
+# an account name that is not one, and a secret of several lines
+"$PYTHON3" - "$T/move.json" >"$T/evil3.json" <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["accounts"] = [a for a in d["accounts"] if a["account"] == "app"]
+a = d["accounts"][0]
+b = json.loads(json.dumps(a))
+a["account"] = "x]\nclient_id = y\n[account z"
+b["account"] = "app3"
+b["client_secret"] = "* * * * * root sh\nline two"
+d["accounts"].append(b)
+print(json.dumps(d))
+EOP
+oauthmail -c "$T/hb.conf" import "$T/evil3.json" >"$T/out" 2>"$T/err"
+t_eq "$?" 2 "a bad account name and a multi-line secret: refused"
+t_grep 'not imported: not an account name' "$T/err" "a bad account name is named as such"
+t_grep 'app3: not imported: its client secret is not one line' "$T/err" "a multi-line secret is refused"
+t_nogrep '^\[account (z|app3)\]' "$T/hb.conf" "neither is added"
+# an inline secret left out of the export: import wants ACCOUNT.secret
+oauthmail -c "$T/inline.conf" export app >"$T/inline-plain.json" 2>/dev/null
+t_grep '"client_secret_needed":[[:space:]]*true' "$T/inline-plain.json" "the export says a secret is needed"
+mkdir -p "$T/he/tokens" && chmod 700 "$T/he/tokens"
+echo "token_dir = $T/he/tokens" >"$T/he/oauthmail.conf"
+oauthmail -c "$T/he/oauthmail.conf" import "$T/inline-plain.json" >"$T/out" 2>"$T/err"
+t_eq "$?" 2 "host E: an inline secret not exported: not imported"
+t_grep "app: not imported: its client_secret_file $T/he/app.secret does not exist on this host" "$T/err" "host E: says where the secret must go"
+t_nogrep '^\[account app\]' "$T/he/oauthmail.conf" "host E: not added as a public client"
 t_done
