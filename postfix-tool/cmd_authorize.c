@@ -339,12 +339,15 @@ static int wrong_user(const struct authorize *a, const char *who)
 {
 	const struct account_config *acct = a->conf;
 
+	who = printable(who, 320);
 	log_error("account %s: signed in as %s, but account %s is for %s, so "
 		  "the grant was not saved. Fix: open a private browser "
 		  "window, sign in as %s, and run %s again (or, if %s may use "
-		  "that mailbox, e.g. a shared one, add --allow-other-user)",
+		  "that mailbox, e.g. a shared one, add --allow-other-user). "
+		  "If %s is this mailbox's own sign-in name (its UPN differs "
+		  "from its address), set user = %s in [account %s] instead",
 		  acct->name, who, acct->name, acct->user, acct->user,
-		  flow_command(a), who);
+		  flow_command(a), who, who, who, acct->name);
 	return OM_ERR_REAUTH;
 }
 

@@ -90,6 +90,7 @@ t_grep "$WRONG" "$T/out" "device, wrong user: says who signed in and for whom th
 t_grep "$FIX --device again" "$T/out" "device, wrong user: the fix"
 t_grep 'grant was not saved' "$T/out" "device, wrong user: says nothing was saved"
 t_grep 'add --allow-other-user' "$T/out" "device, wrong user: names the override"
+t_grep 'set user = bob@contoso.test in \[account support\] instead' "$T/out" "device, wrong user: the UPN case"
 t_nogrep 'authorized as' "$T/out" "device, wrong user: no success line"
 t_eq "$(sum)" "$before" "device, wrong user: token file unchanged"
 oauthmail token support >/dev/null 2>&1
