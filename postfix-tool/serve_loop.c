@@ -62,9 +62,10 @@ struct conn {
 	size_t outoff;
 	long long deadline;
 	int requests;
-	int eof;     /* the client shut down its side */
-	int closing; /* close once out is written */
-	int waiting; /* for the refresh of req.account */
+	int eof;      /* the client shut down its side */
+	int closing;  /* close once out is written */
+	int waiting;  /* for the refresh of req.account */
+	int answered; /* by refresher_done, not yet worked on */
 	struct broker_request req;
 };
 
@@ -97,7 +98,8 @@ static size_t conn_max_for_fd_limit(void)
 
 	/* a connection and, at worst, a refresher pipe each */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && (rl.rlim_cur - 16) / 2 < n)
+	    rl.rlim_cur != RLIM_INFINITY &&
+	    (rl.rlim_cur < 16 || (rl.rlim_cur - 16) / 2 < n))
 		n = rl.rlim_cur > 18 ? (size_t)(rl.rlim_cur - 16) / 2 : 1;
 	return n;
 }
@@ -409,36 +411,64 @@ static void conn_read(struct loop *l, struct conn *c)
 	conn_work(l, c);
 }
 
-/* refresher_done - the child's reply line to everyone waiting for it */
-static void refresher_done(struct loop *l, struct refresher *r)
+/* reap - wait for a refresh child to end */
+static void reap(pid_t pid)
 {
-	struct strbuf *reply = &r->reply;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		continue;
+}
+
+/* answer_waiters - reply to every connection waiting for account and
+ * mark it answered; nothing runs on them yet (that may start refreshes) */
+static void answer_waiters(struct loop *l, const char *account,
+			   const struct strbuf *reply)
+{
 	struct conn *c;
 	size_t i;
 
-	close(r->fd);
-	waitpid(r->pid, NULL, 0);
-	r->pid = 0;
-	if (reply->len == 0 || reply->data[reply->len - 1] != '\n') {
-		strbuf_reset(reply);
-		broker_proto_format_error(OM_ERR_TEMP,
-					  "broker: the token refresh failed "
-					  "(see the broker's log); try again",
-					  reply);
-	}
 	for (i = 0; i < l->conn_max; i++) {
 		c = &l->conns[i];
 		if (c->fd < 0 || !c->waiting ||
-		    strcmp(c->req.account, r->account) != 0)
+		    strcmp(c->req.account, account) != 0)
 			continue;
 		if (c->req.cmd == BROKER_TOKEN)
 			strbuf_append(&c->out, reply->data, reply->len);
 		else
 			serve_request(l->cache, &c->req, 1, &c->out);
 		replied(c);
-		conn_work(l, c);
+		c->answered = 1;
 	}
-	strbuf_free(reply);
+}
+
+/* refresher_done - the child's reply line to everyone waiting for it.
+ * The account and the reply are taken out of the slot, and the slot is
+ * freed, before anybody is answered: a waiter's next pipelined request
+ * may start a refresh, in this very slot. */
+static void refresher_done(struct loop *l, struct refresher *r)
+{
+	char account[BROKER_ACCOUNT_MAX + 1];
+	struct strbuf reply = r->reply;
+	size_t i;
+
+	memcpy(account, r->account, sizeof(account));
+	memset(&r->reply, 0, sizeof(r->reply));
+	close(r->fd);
+	reap(r->pid);
+	r->pid = 0;
+	if (reply.len == 0 || reply.data[reply.len - 1] != '\n') {
+		strbuf_reset(&reply);
+		broker_proto_format_error(OM_ERR_TEMP,
+					  "broker: the token refresh failed "
+					  "(see the broker's log); try again",
+					  &reply);
+	}
+	answer_waiters(l, account, &reply);
+	strbuf_free(&reply);
+	for (i = 0; i < l->conn_max; i++)
+		if (l->conns[i].fd >= 0 && l->conns[i].answered) {
+			l->conns[i].answered = 0;
+			conn_work(l, &l->conns[i]);
+		}
 }
 
 static void refresher_read(struct loop *l, struct refresher *r)
@@ -552,7 +582,7 @@ static void loop_stop(struct loop *l)
 				 "account %s",
 				 l->refs[i].account);
 			close(l->refs[i].fd);
-			waitpid(l->refs[i].pid, NULL, 0);
+			reap(l->refs[i].pid);
 			strbuf_free(&l->refs[i].reply);
 		}
 	}

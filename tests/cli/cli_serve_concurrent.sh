@@ -5,7 +5,9 @@
 # dropped after the per-request deadline with a BAD line; over the
 # connection cap a client gets "TEMP broker busy", never a silent drop;
 # an overlong request gets BAD; and a refresh that hangs at the identity
-# provider does not hold the answers for another account.
+# provider does not hold the answers for another account; and a
+# pipelined request that starts a refresh while the last one's answer
+# is handed out costs no other waiter its answer.
 # (Speed is measured by bench/broker-bench.sh, not here: the only time
 # bound is a sanity one.)
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
@@ -111,5 +113,28 @@ PY
 t_eq "$(sed -n 1p "$T/slow.out")" "support OK while slow pending 1" "a hanging refresh holds no other account"
 t_eq "$(sed -n 2p "$T/slow.out")" "slow OK" "the slow refresh is answered when it is done"
 t_eq "$(mock_stat grant.refresh_token)" 1 "one refresh"
+# two clients wait for one refresh (slow, held 3 s at the identity
+# provider); the first has pipelined a second request that needs a
+# refresh too (support): answering it must not cost the second client
+# its answer (a regression: it waited 60 s and got TEMP)
+om_edit_token "$T/tokens/slow.json" access_expires=now-10
+om_edit_token "$T/tokens/support.json" access_expires=now-10
+mock_ctl reset_stats >/dev/null
+mock_ctl fail '{"kind": "delay_process", "endpoint": "token", "seconds": 3}' >/dev/null
+"$PYTHON3" - "$T/broker.sock" >"$T/pipelined.out" <<'PY'
+import socket, sys, time
+def ask(lines):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(120)
+    s.sendall(lines); return s.makefile("rb")
+first = ask(b"TOKEN slow\nTOKEN support\n")
+second = ask(b"TOKEN slow\n")
+t0 = time.monotonic()
+word = lambda f: f.readline().split(b" ")[0].decode()
+print("first", word(first), word(first), "second", word(second))
+print("prompt", int(time.monotonic() - t0 < 50))
+PY
+t_eq "$(sed -n 1p "$T/pipelined.out")" "first OK OK second OK" "a pipelined refresh does not take the other waiter's answer"
+t_eq "$(sed -n 2p "$T/pipelined.out")" "prompt 1" "and nobody waits for the refresh deadline (60 s)"
+t_eq "$(mock_stat grant.refresh_token)" 2 "one refresh per account"
 t_keep_log "$T/broker.log"
 t_done
