@@ -142,6 +142,11 @@ static int send_body(struct ticket_queue *q, uint64_t id,
 		if (res.cc != NULL && res.cc[0] != '\0')
 			printf(" cc %s", printable(res.cc, 400));
 		printf(" on ticket %llu\n", (unsigned long long)id);
+		if (res.cc_dropped > 0)
+			log_warn("ticket %llu: %zu older participants left "
+				 "off the Cc (at most 20 by default); name "
+				 "them with --cc to include them",
+				 (unsigned long long)id, res.cc_dropped);
 		if (res.warning != NULL)
 			log_warn("%s", res.warning);
 	}

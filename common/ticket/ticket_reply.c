@@ -3,9 +3,12 @@
  *
  * A reply goes From the queue address To the requester (the Reply-To,
  * else the From, of their newest message) with every other participant
- * on Cc but the queue's own address and robots (noreply-style
- * addresses); `reply --to/--cc` replace them, an automatic answer has
- * no Cc.  In-Reply-To is the last customer message and
+ * on Cc but the queue's own address, robots (noreply-style
+ * addresses) and bare names without @domain (sendmail -t would make
+ * them local), at most the newest 20; a default To that is the queue's
+ * own address is refused (use --to).  `reply --to/--cc` replace them
+ * (at most 100 full addresses each), an automatic answer has no Cc.
+ * In-Reply-To is the last customer message and
  * References the ticket's thread (first Message-ID and the last nine,
  * as RT trims them), the subject tag, our HMAC-signed Message-ID
  * (tq.<ticket>.<nonce>.<sig>@domain: a customer's client that drops
@@ -62,6 +65,18 @@
 
 #define REFS_HEAD 1
 #define REFS_TAIL 9
+#define CC_MAX 20	  /* the default Cc: the newest participants */
+#define ADDRS_ARG_MAX 100 /* addresses in --to (or --cc) */
+
+/* An address mail can go to as it is: local@domain, both non-empty
+ * (`sendmail -t` would put its own domain on a bare name: a local
+ * mailbox, or the queue itself). */
+static int addr_routable(const char *a)
+{
+	const char *at = a != NULL ? strrchr(a, '@') : NULL;
+
+	return at != NULL && at != a && at[1] != '\0';
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -115,11 +130,12 @@ static int requester_row(void *ctx, const struct ticket_store_entry *e,
 			 const char **error_r)
 {
 	struct requester_find *f = ctx;
-	const char *addr = e->reply_to ? e->reply_to : e->from_addr;
+	const char *addr =
+		addr_routable(e->reply_to) ? e->reply_to : e->from_addr;
 
 	(void)error_r;
 	if (strcmp(e->kind, "customer") != 0 || e->from_addr == NULL ||
-	    strcasecmp(e->from_addr, f->requester) != 0 || addr == NULL)
+	    strcasecmp(e->from_addr, f->requester) != 0 || !addr_routable(addr))
 		return 0;
 	ticket_strv_free(f->to);
 	return ticket_strv_add(f->to, addr, 1);
@@ -155,9 +171,24 @@ static int load_refs(struct ticket_store *st, struct ticket_reply_info *ri,
 	return ret;
 }
 
+/* Keep the last CC_MAX on the Cc (participants come oldest first):
+ * how many older ones were dropped goes to ri->cc_dropped. */
+static void cap_cc(struct ticket_reply_info *ri)
+{
+	size_t i, drop = ri->cc.n > CC_MAX ? ri->cc.n - CC_MAX : 0;
+
+	for (i = 0; i < drop; i++)
+		free(ri->cc.v[i]);
+	memmove(ri->cc.v, ri->cc.v + drop,
+		(ri->cc.n - drop) * sizeof(*ri->cc.v));
+	ri->cc.n -= drop;
+	ri->cc_dropped = drop;
+}
+
 /* Cc: every participant but those in To, the requester when To is
- * their own (Reply-To) address, the queue's address and robots
- * (noreply-style addresses). */
+ * their own (Reply-To) address, the queue's address, robots
+ * (noreply-style addresses) and bare names without @domain; the newest
+ * CC_MAX of them. */
 static int choose_cc(struct ticket_reply_info *ri, const char *own,
 		     int to_is_requester)
 {
@@ -165,9 +196,10 @@ static int choose_cc(struct ticket_reply_info *ri, const char *own,
 	size_t i;
 
 	ticket_strv_free(&ri->cc);
+	ri->cc_dropped = 0;
 	for (i = 0; i < ri->participants.n; i++) {
 		a = ri->participants.v[i];
-		if (ticket_strv_has(&ri->to, a) ||
+		if (!addr_routable(a) || ticket_strv_has(&ri->to, a) ||
 		    (to_is_requester && ri->requester != NULL &&
 		     strcasecmp(a, ri->requester) == 0) ||
 		    (own != NULL && strcasecmp(a, own) == 0) ||
@@ -176,6 +208,8 @@ static int choose_cc(struct ticket_reply_info *ri, const char *own,
 		if (ticket_strv_add(&ri->cc, a, (size_t)-1) < 0)
 			return -1;
 	}
+	if (ri->cc.n > 0)
+		cap_cc(ri);
 	return 0;
 }
 
@@ -191,7 +225,7 @@ static int load_recipients(struct ticket_store *st,
 	    ticket_store_each_participant(st, ri->ticket, participant_row,
 					  &ri->participants, error_r) < 0)
 		return -1;
-	if (ri->to.n == 0 && strchr(ri->requester, '@') != NULL &&
+	if (ri->to.n == 0 && addr_routable(ri->requester) &&
 	    ticket_strv_add(&ri->to, ri->requester, 1) < 0)
 		return -1;
 	return choose_cc(ri, NULL, 1);
@@ -671,6 +705,7 @@ static int apply_recipients(const struct ticket_config *cfg,
 {
 	if (o->to != NULL && strv_copy(&ri->to, o->to) < 0)
 		return -1;
+	ri->cc_dropped = 0;
 	if (o->cc != NULL)
 		return strv_copy(&ri->cc, o->cc);
 	if (o->automatic) {
@@ -691,6 +726,27 @@ static const char *bad_recipient(const struct ticket_reply_info *ri)
 		if (strchr(ri->to.v[i], '@') == NULL)
 			return ri->to.v[i];
 	return NULL;
+}
+
+/* The default To is the queue's own address (a customer's Reply-To or
+ * a spoofed From): refused, a mail loop; error_r says to use --to. */
+static int to_is_own(const struct ticket_config *cfg,
+		     const struct ticket_reply_opts *o,
+		     const struct ticket_reply_info *ri, const char **error_r)
+{
+	size_t i;
+
+	for (i = 0; o->to == NULL && cfg->address != NULL && i < ri->to.n; i++)
+		if (strcasecmp(ri->to.v[i], cfg->address) == 0) {
+			*error_r = errorf(
+				"ticket %llu: the requester's address %s is "
+				"the queue's own address (a mail loop); give "
+				"the recipient with --to ADDR",
+				(unsigned long long)ri->ticket,
+				printable(ri->to.v[i], 200));
+			return 1;
+		}
+	return 0;
 }
 
 /* Build, hold, send, record. */
@@ -726,6 +782,7 @@ static enum ticket_status send_reply(struct ticket_queue *q,
 		return TICKET_ERR_TEMP;
 	}
 	res->outcome = TICKET_REPLY_DONE;
+	res->cc_dropped = ri->cc_dropped;
 	res->message_id = out.message_id;
 	res->to = out.to;
 	res->cc = out.cc;
@@ -768,6 +825,8 @@ enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
 	if (apply_recipients(q->cfg, o, &ri) < 0) {
 		*error_r = "out of memory";
 		st = TICKET_ERR_TEMP;
+	} else if (to_is_own(q->cfg, o, &ri, error_r)) {
+		st = TICKET_ERR_QUEUE;
 	} else if (!(o->automatic && refuse_auto(&ri, res))) {
 		st = send_reply(q, &ri, body, o->automatic, res, error_r);
 	}
@@ -775,12 +834,35 @@ enum ticket_status ticket_reply_send(struct ticket_queue *q, uint64_t ticket,
 	return st;
 }
 
+/* got appended to out: NULL, or what is wrong (a bare name, too
+ * many). */
+static const char *addrs_add_checked(const struct ticket_strv *got,
+				     struct ticket_strv *out)
+{
+	size_t i;
+
+	for (i = 0; i < got->n; i++) {
+		if (!addr_routable(got->v[i]))
+			return errorf("%s: not a full address (give "
+				      "user@domain: a bare name would go to "
+				      "a local mailbox)",
+				      printable(got->v[i], 200));
+		if (out->n >= ADDRS_ARG_MAX && !ticket_strv_has(out, got->v[i]))
+			return errorf("more than %d addresses (send the "
+				      "reply in parts)",
+				      ADDRS_ARG_MAX);
+		if (ticket_strv_add(out, got->v[i], (size_t)-1) < 0)
+			return "out of memory";
+	}
+	return NULL;
+}
+
 int ticket_reply_addrs_parse(const char *list, struct ticket_strv *out,
 			     const char **error_r)
 {
 	InternetAddressList *l;
 	struct ticket_strv got = {NULL, 0};
-	size_t i;
+	const char *bad = NULL;
 	int r;
 
 	g_mime_init();
@@ -790,17 +872,14 @@ int ticket_reply_addrs_parse(const char *list, struct ticket_strv *out,
 	r = l != NULL ? ticket_mail_addrs(l, &got) : -1;
 	if (l != NULL)
 		g_object_unref(l);
-	if (r == 0 && got.n == 0)
-		r = -1;
-	for (i = 0; r == 0 && i < got.n; i++)
-		if (strchr(got.v[i], '@') == NULL ||
-		    ticket_strv_add(out, got.v[i], 100) < 0)
-			r = -1;
+	if (r < 0 || got.n == 0)
+		bad = errorf("not an address list: %s", printable(list, 200));
+	else
+		bad = addrs_add_checked(&got, out);
 	ticket_strv_free(&got);
-	if (r < 0)
-		*error_r =
-			errorf("not an address list: %s", printable(list, 200));
-	return r;
+	if (bad != NULL)
+		*error_r = bad;
+	return bad != NULL ? -1 : 0;
 }
 
 /* A note: stored in new/ at once, then indexed. */

@@ -22,6 +22,8 @@ struct ticket_reply_info {
 				* their newest message */
 	struct ticket_strv cc; /* the other participants: not in to, not
 				* the queue's address, no robots */
+	size_t cc_dropped;     /* older participants left off cc
+					  * (it holds the newest 20) */
 	struct ticket_strv participants; /* all of them, as stored */
 	char *in_reply_to;	       /* Message-ID answered (the last customer
 				* message, no <>), or NULL */
@@ -31,7 +33,8 @@ struct ticket_reply_info {
 };
 
 /* Whom `ticket_reply_send` writes to: NULL lists are the defaults
- * (to: the requester; cc: the other participants, none for an
+ * (to: the requester, refused when it is the queue's own address;
+ * cc: the newest 20 other participants with an @domain, none for an
  * automatic answer). */
 struct ticket_reply_opts {
 	int automatic; /* an automatic answer (reply --auto) */
@@ -59,7 +62,8 @@ void ticket_reply_info_free(struct ticket_reply_info *ri);
 /* ticket_reply_addrs_parse - a list of addresses as given on the
  * command line ("a@x.example, B <b@y.example>"), parsed by GMime, into
  * lower-case addr-specs appended to out; "" adds none.  0, or -1 with
- * error_r naming the bad address. */
+ * error_r naming the bad address (a bare name without @domain) or
+ * saying there are more than 100. */
 int ticket_reply_addrs_parse(const char *list, struct ticket_strv *out,
 			     const char **error_r);
 
@@ -99,11 +103,13 @@ enum ticket_reply_outcome {
 
 struct ticket_reply_result {
 	enum ticket_reply_outcome outcome;
-	char *message_id; /* DONE, reply: what was sent (no <>) */
-	char *to;	  /* DONE: to whom; REFUSED: whom it would answer */
-	char *cc;	  /* DONE, reply: Cc, or "" */
-	char *last_kind;  /* REFUSED: what came in last ("none") */
-	char *warning;	  /* DONE, reply: sent, but our copy is not (yet)
+	char *message_id;  /* DONE, reply: what was sent (no <>) */
+	char *to;	   /* DONE: to whom; REFUSED: whom it would answer */
+	char *cc;	   /* DONE, reply: Cc, or "" */
+	size_t cc_dropped; /* DONE, default Cc: older participants left
+			    * off it (at most 20 go on) */
+	char *last_kind;   /* REFUSED: what came in last ("none") */
+	char *warning;	   /* DONE, reply: sent, but our copy is not (yet)
 			   * on the ticket; what to do about it */
 };
 

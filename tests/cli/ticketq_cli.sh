@@ -251,6 +251,33 @@ t_grep "\-\-to: not an address list" "$T/out" "says which option"
 echo x | tq reply "$A" --cc HELP@tickets.test >"$T/out" 2>&1
 t_eq $? 1 "--cc the queue itself: usage"
 t_grep "queue's own address" "$T/out" "says it would loop"
+echo x | tq reply "$A" --to help >"$T/out" 2>&1
+t_eq $? 1 "--to a bare name: usage"
+t_grep "\-\-to: help: not a full address" "$T/out" "says why"
+echo x | tq reply "$A" --cc staff,bob@customer.example >"$T/out" 2>&1
+t_eq $? 1 "--cc a bare name: usage"
+echo x | tq reply "$A" --cc "$(seq -f 'u%g@customer.example' 1 101 | paste -sd, -)" >"$T/out" 2>&1
+t_eq $? 1 "--cc 101 addresses: usage"
+t_grep "\-\-cc: more than 100 addresses" "$T/out" "says so"
+many=$(seq -f 'p%02g@customer.example' 1 25 | paste -sd, - | sed 's/,/, /g')
+printf 'From: zoe@customer.example\nTo: help@tickets.test\nCc: help, staff, %s\nSubject: Many people\nMessage-ID: <many1@customer.example>\n\nHi.\n' "$many" |
+	tq deliver >"$T/out"
+M=$(sed -n 's/^ticketq: ticket \([0-9]*\).*/\1/p' "$T/out")
+echo x | tq reply "$M" >"$T/out" 2>"$T/err"
+t_eq $? 0 "reply to many participants"
+t_nogrep "^Cc:.*(help|staff)(,|$)" "$T/sent.eml" "no bare names on the default Cc"
+t_eq "$(envelope | wc -w | tr -d ' ')" 21 "envelope: the requester and 20 on the Cc"
+t_eq "$(envelope | tr ' ' '\n' | grep '^p' | sed -n '1p;$p' | paste -sd' ' -)" \
+	"p06@customer.example p25@customer.example" "the newest 20 participants"
+t_grep "5 older participants left off the Cc.*--cc" "$T/err" "warns how many and about --cc"
+printf 'From: yves@customer.example\nReply-To: help@tickets.test\nTo: help@tickets.test\nSubject: Loop me\nMessage-ID: <loop1@customer.example>\n\nHi.\n' |
+	tq deliver >"$T/out"
+L=$(sed -n 's/^ticketq: ticket \([0-9]*\).*/\1/p' "$T/out")
+rm -f "$T/sent.eml"
+echo x | tq reply "$L" >"$T/out" 2>&1
+t_eq $? 2 "default To the queue itself: refused (2)"
+t_grep "queue's own address.*--to" "$T/out" "says so and how to send"
+[ ! -e "$T/sent.eml" ] && t_pass "nothing sent to the queue" || t_fail "a reply went to the queue itself"
 
 # --- list mail is reported as list (stored kind and JSON: auto-reply)
 tq deliver <"$C/042-list-id.eml" >"$T/out"

@@ -281,6 +281,95 @@ static void test_send_fails(void)
 	testutil_rm_tree(dir);
 }
 
+/* The default recipients are checked: bare names (no @domain) never
+ * go on To/Cc, the Cc holds the newest 20 participants (res says how
+ * many were left off), the queue's own address as To is refused. */
+static void test_default_checks(void)
+{
+	char dir[] = "/tmp/test_ticket_reply.XXXXXX", got[2048], msg[2048];
+	struct ticket_queue *q = open_queue(dir, SEND_NOWHERE);
+	struct ticket_strv erin = {NULL, 0};
+	struct ticket_reply_opts o = {0, NULL, NULL};
+	struct ticket_reply_result res;
+	const char *error = NULL;
+	size_t i, at;
+	uint64_t t;
+
+	if (q == NULL) {
+		check_true("queue", 0);
+		return;
+	}
+	t = testutil_deliver(q, "From: alice@customer.test\n"
+				"To: help@tickets.test\nCc: help, staff, "
+				"bob@customer.test, x@\nSubject: Bare\n"
+				"Message-ID: <d1@customer.test>\n\nHi.\n");
+	check_str("bare names never on the Cc",
+		  sent_to(q, t, &plain_reply, got, sizeof(got)),
+		  "alice@customer.test | bob@customer.test");
+	at = (size_t)snprintf(msg, sizeof(msg),
+			      "From: carol@customer.test\nCc: ");
+	for (i = 1; i <= 25; i++)
+		at += (size_t)snprintf(msg + at, sizeof(msg) - at,
+				       "%sp%02zu@customer.test",
+				       i > 1 ? ", " : "", i);
+	snprintf(msg + at, sizeof(msg) - at,
+		 "\nSubject: Many\nMessage-ID: <d2@customer.test>\n\nHi.\n");
+	t = testutil_deliver(q, msg);
+	check_int("many: send",
+		  ticket_reply_send(q, t, "x", &plain_reply, &res, &error),
+		  TICKET_OK);
+	check_true("many: the newest 20 on the Cc",
+		   res.cc != NULL && strncmp(res.cc, "p06@", 4) == 0 &&
+			   strstr(res.cc, "p05@") == NULL &&
+			   strstr(res.cc, "p25@") != NULL);
+	check_int("many: 5 left off", (int)res.cc_dropped, 5);
+	ticket_reply_result_free(&res);
+	t = testutil_deliver(q, "From: dan@customer.test\n"
+				"Reply-To: Help@Tickets.test\nSubject: Loop\n"
+				"Message-ID: <d3@customer.test>\n\nHi.\n");
+	check_true("To the queue itself: refused",
+		   strstr(sent_to(q, t, &plain_reply, got, sizeof(got)),
+			  "queue's own address") != NULL &&
+			   strstr(got, "--to") != NULL);
+	ticket_strv_add(&erin, "erin@customer.test", 10);
+	o.to = &erin;
+	check_str("--to: sent", sent_to(q, t, &o, got, sizeof(got)),
+		  "erin@customer.test | dan@customer.test");
+	ticket_strv_free(&erin);
+	ticket_queue_close(&q);
+	testutil_rm_tree(dir);
+}
+
+/* --to/--cc lists: a bare name or more than 100 addresses is an
+ * error that says so. */
+static void test_addrs_parse(void)
+{
+	struct ticket_strv out = {NULL, 0};
+	char list[4096];
+	const char *error = NULL;
+	size_t i, at = 0;
+
+	check_int("bare name", ticket_reply_addrs_parse("help", &out, &error),
+		  -1);
+	check_true("bare name: says why",
+		   error && strstr(error, "not a full address"));
+	check_int("no domain",
+		  ticket_reply_addrs_parse("a@b.test, staff", &out, &error),
+		  -1);
+	ticket_strv_free(&out);
+	for (i = 0; i < 100; i++)
+		at += (size_t)snprintf(list + at, sizeof(list) - at,
+				       "u%zu@x.test,", i);
+	check_int("100 addresses", ticket_reply_addrs_parse(list, &out, &error),
+		  0);
+	check_int("100 addresses: all", (int)out.n, 100);
+	error = NULL;
+	check_int("101 addresses",
+		  ticket_reply_addrs_parse("u100@x.test", &out, &error), -1);
+	check_true("101: says so", error && strstr(error, "more than 100"));
+	ticket_strv_free(&out);
+}
+
 int main(void)
 {
 	struct ticket_config *cfg = testutil_config("/q");
@@ -291,6 +380,8 @@ int main(void)
 	ticket_config_free(&cfg);
 	test_send();
 	test_recipients();
+	test_default_checks();
+	test_addrs_parse();
 	test_send_fails();
 	g_mime_shutdown();
 	return test_done("test_ticket_reply");
