@@ -225,7 +225,8 @@ static void serve_conn(struct token_cache *cache, int in, int out)
 	strbuf_free(&reply);
 }
 
-static int set_owner_mode(const struct serve_opts *o, const char **error_r)
+static int set_owner_mode(const struct serve_opts *o, const char *path,
+			  const char **error_r)
 {
 	struct group *gr;
 
@@ -236,56 +237,76 @@ static int set_owner_mode(const struct serve_opts *o, const char **error_r)
 				errorf("no group %s", printable(o->group, 64));
 			return -1;
 		}
-		if (chown(o->listen_path, (uid_t)-1, gr->gr_gid) < 0) {
-			*error_r = errorf("chown %s: %s", o->listen_path,
+		if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+			*error_r = errorf("chown %s: %s", path,
 					  strerror(errno));
 			return -1;
 		}
 	}
-	if (chmod(o->listen_path, o->mode) < 0) {
-		*error_r =
-			errorf("chmod %s: %s", o->listen_path, strerror(errno));
+	if (chmod(path, o->mode) < 0) {
+		*error_r = errorf("chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* listen_unix - bind path (replacing a stale socket, never a file) */
-static int listen_unix(const struct serve_opts *o, const char **error_r)
+/* bind_listening - a socket listening on path, owner and mode set */
+static int bind_listening(const struct serve_opts *o, const char *path,
+			  const char **error_r)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct stat st;
 	int fd;
 
-	if (strlen(o->listen_path) >= sizeof(sun.sun_path)) {
-		*error_r = "socket path too long";
-		return -1;
-	}
-	memcpy(sun.sun_path, o->listen_path, strlen(o->listen_path));
-	if (lstat(o->listen_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			*error_r = errorf("%s exists and is not a socket",
-					  o->listen_path);
-			return -1;
-		}
-		unlink(o->listen_path);
-	}
-	/* owner and mode are set before listen(): nobody else can connect
-	   in between (connect needs the listening socket) */
+	memcpy(sun.sun_path, path, strlen(path));
+	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
+		*error_r = errorf("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	if (set_owner_mode(o, error_r) < 0) {
+	if (set_owner_mode(o, path, error_r) < 0) {
 		close(fd);
+		unlink(path);
 		return -1;
 	}
 	if (listen(fd, SOMAXCONN) < 0) {
-		*error_r = errorf("%s: %s", o->listen_path, strerror(errno));
+		*error_r = errorf("%s: %s", path, strerror(errno));
 		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/* listen_unix - listen on path, replacing a stale socket, never a file.
+ * The socket is made under a temporary name and renamed into place once
+ * it listens with its owner and mode: whoever sees the path can connect
+ * (scripts and tests wait for it), and never sees another mode. */
+static int listen_unix(const struct serve_opts *o, const char **error_r)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.%ld", o->listen_path,
+		     (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		*error_r = "socket path too long";
+		return -1;
+	}
+	if (lstat(o->listen_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		*error_r = errorf("%s exists and is not a socket",
+				  o->listen_path);
+		return -1;
+	}
+	fd = bind_listening(o, tmp, error_r);
+	if (fd >= 0 && rename(tmp, o->listen_path) < 0) {
+		*error_r = errorf("rename %s to %s: %s", tmp, o->listen_path,
+				  strerror(errno));
+		close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	return fd;

@@ -28,10 +28,11 @@ device() {
 paste() {
 	rm -f "$T/paste"
 	mkfifo "$T/paste"
+	rm -f "$T/out"	# else the wait below may read the last flow's URL
 	oauthmail authorize "$@" --paste <"$T/paste" >"$T/out" 2>&1 &
 	apid=$!
 	exec 7>"$T/paste"
-	t_wait_grep 'authorize\?' "$T/out" 60 || t_fail "paste: no URL shown"
+	t_wait_grep 'paste it here' "$T/out" 60 || t_fail "paste: no URL shown"
 	url=$(grep -E -o "$AUTH_URL_RE" "$T/out")
 	curl -s -o /dev/null -w '%{redirect_url}\n' --max-time 60 "$url" >&7
 	exec 7>&-
@@ -42,9 +43,10 @@ paste() {
 # browser ARGS... - authorize with the loopback listener; curl follows
 # (the config: $OAUTHMAIL_CONF, or -c $BROWSER_CONF when set)
 browser() {
+	rm -f "$T/out"	# else the wait below may read the last flow's URL
 	oauthmail ${BROWSER_CONF:+-c "$BROWSER_CONF"} authorize "$@" --timeout 120 >"$T/out" 2>&1 &
 	apid=$!
-	t_wait_grep '(authorize|auth)\?' "$T/out" 60 || t_fail "browser: no URL shown"
+	t_wait_grep '^Waiting up to' "$T/out" 60 || t_fail "browser: no URL shown"
 	url=$(grep -E -o "$AUTH_URL_RE" "$T/out")
 	curl -s -L --max-time 60 "$url" >"$T/page.html"
 	wait $apid
