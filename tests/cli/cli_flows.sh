@@ -33,11 +33,11 @@ t_nogrep 'EwB|0\.AY' "$T/out" "refresh prints no token"
 
 # browser flow: curl plays the browser and follows the redirect
 mock_ctl reset_stats >/dev/null
-oauthmail authorize support --timeout 20 >"$T/browser.out" 2>&1 &
+oauthmail authorize support --timeout 120 >"$T/browser.out" 2>&1 &
 apid=$!
-t_wait_grep 'authorize\?' "$T/browser.out"
+t_wait_grep '^Waiting up to' "$T/browser.out" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/contoso.test/oauth2/v2.0/authorize?[^ ]*' "$T/browser.out")
-curl -s -L --max-time 10 "$url" >"$T/page.html"
+curl -s -L --max-time 60 "$url" >"$T/page.html"
 wait $apid
 t_eq "$?" 0 "browser flow exits 0"
 t_grep 'Sign-in complete' "$T/page.html" "browser sees the success page"
@@ -46,11 +46,11 @@ t_eq "$(mock_stat grant.authorization_code)" 1 "code redeemed once"
 
 # browser flow where the user declines: the provider redirects with an error
 mock_ctl config '{"authorize_deny": true}' >/dev/null
-oauthmail authorize support --timeout 20 >"$T/deny.out" 2>&1 &
+oauthmail authorize support --timeout 120 >"$T/deny.out" 2>&1 &
 apid=$!
-t_wait_grep 'authorize\?' "$T/deny.out"
+t_wait_grep '^Waiting up to' "$T/deny.out" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/contoso.test/oauth2/v2.0/authorize?[^ ]*' "$T/deny.out")
-curl -s -L --max-time 10 "$url" >"$T/page.html"
+curl -s -L --max-time 60 "$url" >"$T/page.html"
 wait $apid
 t_eq "$?" 3 "declined sign-in exits 3"
 t_grep 'AADSTS65004 \(access_denied\)' "$T/deny.out" "declined: code and error named"
@@ -61,9 +61,9 @@ mock_ctl config '{"authorize_deny": false}' >/dev/null
 om_conf support redirect_uri=http://localhost/not-registered
 oauthmail authorize support --timeout 4 >"$T/bad.out" 2>&1 &
 apid=$!
-t_wait_grep 'authorize\?' "$T/bad.out"
+t_wait_grep '^Waiting up to' "$T/bad.out" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/contoso.test/oauth2/v2.0/authorize?[^ ]*' "$T/bad.out")
-curl -s --max-time 10 "$url" >"$T/page.html"
+curl -s --max-time 60 "$url" >"$T/page.html"
 wait $apid
 t_eq "$?" 4 "no redirect: exits 4 after the timeout"
 t_grep 'AADSTS50011' "$T/page.html" "the browser shows AADSTS50011"
@@ -76,9 +76,9 @@ mkfifo "$T/paste"
 oauthmail authorize support --paste <"$T/paste" >"$T/paste.out" 2>&1 &
 apid=$!
 exec 7>"$T/paste"
-t_wait_grep 'authorize\?' "$T/paste.out"
+t_wait_grep 'paste it here' "$T/paste.out" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/contoso.test/oauth2/v2.0/authorize?[^ ]*' "$T/paste.out")
-loc=$(curl -s -o /dev/null -w '%{redirect_url}' --max-time 10 "$url")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' --max-time 60 "$url")
 echo "$loc" >&7
 exec 7>&-
 wait $apid
@@ -109,11 +109,11 @@ client_id = $MOCK_GOOGLE_CLIENT
 client_secret_file = $MOCK_CLIENT_SECRET_FILE
 user = someone@gmail.test
 EOC
-oauthmail -c "$T/google.conf" authorize gmail --timeout 20 >"$T/google.out" 2>&1 &
+oauthmail -c "$T/google.conf" authorize gmail --timeout 120 >"$T/google.out" 2>&1 &
 apid=$!
-t_wait_grep 'auth\?' "$T/google.out"
+t_wait_grep '^Waiting up to' "$T/google.out" 60
 url=$(grep -o 'http://127.0.0.1:[0-9]*/o/oauth2/v2/auth?[^ ]*' "$T/google.out")
-curl -s -L --max-time 10 "$url" >/dev/null
+curl -s -L --max-time 60 "$url" >/dev/null
 wait $apid
 t_eq "$?" 0 "Google authorize"
 t_grep 'access_type=offline' "$T/google.out" "Google: offline access asked"
