@@ -238,8 +238,8 @@ static int set_owner_mode(const struct serve_opts *o, const char *path,
 			return -1;
 		}
 		if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
-			*error_r = errorf("chown %s: %s", path,
-					  strerror(errno));
+			*error_r =
+				errorf("chown %s: %s", path, strerror(errno));
 			return -1;
 		}
 	}
@@ -297,8 +297,8 @@ static int listen_unix(const struct serve_opts *o, const char **error_r)
 		return -1;
 	}
 	if (lstat(o->listen_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		*error_r = errorf("%s exists and is not a socket",
-				  o->listen_path);
+		*error_r =
+			errorf("%s exists and is not a socket", o->listen_path);
 		return -1;
 	}
 	fd = bind_listening(o, tmp, error_r);
