@@ -108,6 +108,11 @@ t_eq $? 75 "mapped queue missing: 75"
 t_grep "^4\.3\.5 ticketq: .*not a ticket queue" "$T/out" "says the queue is missing"
 t_eq "$(counts)" "3 3 1" "nothing stored by any of them"
 
+# --- the shipped example map is valid (67: parsed, no queue for this)
+deliver_map "$top_srcdir/docs/examples/ticketq-queues" help@example.org
+t_eq $? 67 "docs/examples/ticketq-queues parses"
+t_grep "^5\.1\.1 <help@example\.org>" "$T/out" "and has no queue for example.org"
+
 # --- as root: each delivery runs as the owner of the queue it chose
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	t_need_reachable
