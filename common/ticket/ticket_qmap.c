@@ -48,7 +48,7 @@ struct qmap_entry {
 
 struct ticket_qmap {
 	struct qmap_entry *entries; /* in file order */
-	size_t count;
+	size_t count, allocated;
 	const struct qmap_entry **sorted; /* the entries by address */
 };
 
@@ -136,6 +136,19 @@ static int address_problem(const struct qmap_parse *p, const char *address,
 	return 0;
 }
 
+/* grow - room for twice as many entries (at least 16) */
+static int grow(struct ticket_qmap *map)
+{
+	size_t n = map->allocated < 8 ? 16 : map->allocated * 2;
+	struct qmap_entry *e = realloc(map->entries, n * sizeof(*e));
+
+	if (e == NULL)
+		return -1;
+	map->entries = e;
+	map->allocated = n;
+	return 0;
+}
+
 static int add_entry(struct qmap_parse *p, const char *address, const char *dir,
 		     const char **error_r)
 {
@@ -147,12 +160,10 @@ static int add_entry(struct qmap_parse *p, const char *address, const char *dir,
 				   "the host's mail among several services");
 		return -1;
 	}
-	e = realloc(map->entries, (map->count + 1) * sizeof(*e));
-	if (e == NULL) {
+	if (map->count == map->allocated && grow(map) < 0) {
 		*error_r = "out of memory";
 		return -1;
 	}
-	map->entries = e;
 	e = &map->entries[map->count];
 	e->line = p->line;
 	e->address = strdup(address);
