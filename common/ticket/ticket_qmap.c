@@ -20,12 +20,18 @@
  * and directory length (QMAP_DIR_MAX); NUL bytes are errors.  Errors
  * read "FILE:LINE: why, and the fix".  Parsing touches no files: a
  * missing queue directory shows when the queue is opened.
+ *
+ * Loading as root (which then becomes the chosen queue's owner), the
+ * map must belong to root and be writable by nobody else: whoever can
+ * edit it chooses where mail goes and whose user stores it.
  */
 #include "oauthmail-config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/errorf.h"
 #include "lib/safefile.h"
@@ -325,12 +331,30 @@ int ticket_qmap_parse(const char *filename, const char *text, size_t len,
 	return 0;
 }
 
+/* root_may_trust - as root, 0 when only root can change the map at
+ * path (or it does not exist: the read says so); -1 with error_r */
+static int root_may_trust(const char *path, const char **error_r)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return 0;
+	*error_r = errorf("%s: writable by others than root, who would choose "
+			  "where mail goes: chown root %s; chmod go-w %s",
+			  path, path, path);
+	return -1;
+}
+
 int ticket_qmap_load(const char *path, struct ticket_qmap **map_r,
 		     const char **error_r)
 {
 	struct strbuf sb;
 	int ret;
 
+	if (root_may_trust(path, error_r) < 0)
+		return -1;
 	strbuf_init(&sb, QMAP_FILE_MAX);
 	ret = safefile_read(path, QMAP_FILE_MAX, &sb, error_r);
 	if (ret == 1) {

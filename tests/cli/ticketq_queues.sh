@@ -10,6 +10,7 @@ t_init ticketq_queues
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
 M=$T/queues
 n=0
+umask 022 # as root, deliver refuses a map that others than root may edit
 
 # msg RCPT - message number $n to RCPT on stdout (callers count n up:
 # a pipeline runs msg in a subshell)
@@ -129,5 +130,16 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	t_eq $? 0 "root delivers into support (owned by root)"
 	t_eq "$(find "$T/support" -user nobody | wc -l | tr -d ' ')" 0 \
 		"nothing in support owned by nobody"
+	# whoever may edit the map chooses the queue, and so the user
+	chmod 0664 "$M"
+	deliver support+root@tickets.test
+	t_eq $? 75 "root refuses a group-writable map: 75"
+	t_grep "^4\.3\.5 ticketq: $M: writable by others than root.*chmod go-w" \
+		"$T/out" "says so and the fix"
+	chmod 0644 "$M"
+	chown nobody "$M"
+	deliver support+root@tickets.test
+	t_eq $? 75 "root refuses a map owned by another user: 75"
+	chown root "$M"
 fi
 t_done

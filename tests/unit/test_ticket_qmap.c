@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -162,6 +163,7 @@ static void test_load(void)
 	const char *error = NULL;
 	FILE *f;
 
+	umask(022); /* as root, a group-writable map is refused */
 	check_true("mkdtemp", mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/queues", dir);
 	check_int("missing", ticket_qmap_load(path, &map, &error), -1);
