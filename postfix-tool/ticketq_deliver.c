@@ -11,6 +11,15 @@
  *       retries; the first output line is "4.3.x ticketq: why" for the
  *       DSN and log, a usage error's usage follows on stderr
  *   65  the message is over max_message_size: "5.3.4 ..." first
+ *   67  with --queues: the map has no queue for --recipient, "5.1.1
+ *       <addr>: no ticket queue for this recipient (add it to FILE)"
+ *
+ * With --queues FILE (ticket_qmap.c: one queue per recipient address
+ * or domain) the queue is the one the map names for --recipient, not
+ * --queue or $TICKETQ_QUEUE; --recipient is then required (75 without
+ * it, like any other usage error), and a missing or broken map defers
+ * with 75 and its FILE:LINE error.  The map is read before the switch
+ * to the chosen queue's owner.
  *
  * SIGXFSZ is ignored: past a file-size limit the write fails (EFBIG),
  * the temp file is removed and the delivery defers with 75, naming
@@ -37,12 +46,14 @@
 #include "lib/log.h"
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_deliver.h"
+#include "ticket/ticket_qmap.h"
 #include "ticket/ticket_queue.h"
 #include "ticketq.h"
 
 struct deliver_opts {
 	const char *sender;
 	const char *recipient;
+	const char *queues; /* --queues FILE, or NULL */
 };
 
 struct init_opts {
@@ -66,6 +77,8 @@ static int deliver_opt(int c, const char *arg, void *vctx)
 		o->sender = arg;
 	else if (c == 'r')
 		o->recipient = arg;
+	else if (c == 'm')
+		o->queues = arg;
 	else
 		return -1;
 	return 0;
@@ -77,6 +90,32 @@ static int tempfail(const char *code, const char *why)
 	fflush(stdout);
 	log_error("deliver deferred: %s", why);
 	return EX_TEMPFAIL;
+}
+
+/* queue_from_map - with --queues, the queue directory for --recipient
+ * into *dir_r (to free): EX_OK, or the exit code after saying why */
+static int queue_from_map(const struct deliver_opts *o, char **dir_r)
+{
+	struct ticket_qmap *map = NULL;
+	const char *error, *dir;
+	int rc = EX_OK;
+
+	if (ticket_qmap_load(o->queues, &map, &error) < 0)
+		return tempfail("4.3.5", error);
+	dir = ticket_qmap_lookup(map, o->recipient);
+	if (dir == NULL) {
+		printf("5.1.1 <%s>: no ticket queue for this recipient "
+		       "(add it to %s)\n",
+		       printable(o->recipient, 254), printable(o->queues, 400));
+		log_warn("refused: no queue for <%s> in %s",
+			 printable(o->recipient, 254),
+			 printable(o->queues, 400));
+		rc = EX_NOUSER;
+	} else if ((*dir_r = strdup(dir)) == NULL) {
+		rc = tempfail("4.3.0", "out of memory");
+	}
+	ticket_qmap_free(&map);
+	return rc;
 }
 
 static const char *how(const struct ticket_delivery *d)
@@ -123,18 +162,9 @@ static int report(const struct ticket_queue *q, const struct ticket_delivery *d)
 	return EX_OK;
 }
 
-int tq_deliver(struct tq_cli *cli)
+/* deliver_to - the message on stdin into the queue in dir */
+static int deliver_to(const char *dir, const struct deliver_opts *o)
 {
-	static const struct option longopts[] = {
-		{"queue", required_argument, NULL, 'Q'},
-		{"sender", required_argument, NULL, 's'},
-		{"recipient", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	static const char usage_text[] = "deliver [--queue DIR] [--sender S] "
-					 "[--recipient R] < message";
-	struct deliver_opts o = {NULL, NULL};
 	struct ticket_deliver_opts in = {.from = TICKET_FROM_FD,
 					 .in_fd = STDIN_FILENO};
 	struct ticket_queue *q = NULL;
@@ -143,22 +173,13 @@ int tq_deliver(struct tq_cli *cli)
 	const char *error = "unknown error";
 	int rc;
 
-	signal(SIGPIPE, SIG_IGN); /* SIGXFSZ: main() ignores it */
-	log_to_stderr(0);
-	log_to_syslog(1);
-	if (tq_parse_options(cli, usage_text, longopts, deliver_opt, &o) !=
-	    cli->argc) {
-		rc = tq_deliver_usage_exit();
-		fprintf(stderr, "usage: ticketq %s\n", usage_text);
-		return rc;
-	}
-	if (tq_drop_privileges(cli->queue_dir) < 0)
+	if (tq_drop_privileges(dir) < 0)
 		return tempfail("4.3.5", "cannot switch to the queue owner");
-	st = ticket_queue_open(cli->queue_dir, &q, &error);
+	st = ticket_queue_open(dir, &q, &error);
 	if (st != TICKET_OK)
 		return tempfail("4.3.5", error);
-	in.sender = o.sender;
-	in.recipient = o.recipient;
+	in.sender = o->sender;
+	in.recipient = o->recipient;
 	st = ticket_deliver(q, &in, &d, &error);
 	if (st != TICKET_OK)
 		rc = tempfail(st == TICKET_ERR_QUEUE ? "4.3.5" : "4.3.0",
@@ -168,6 +189,43 @@ int tq_deliver(struct tq_cli *cli)
 	ticket_delivery_done(&d);
 	ticket_queue_close(&q);
 	fflush(stdout); /* stored is stored, even if nobody reads this */
+	return rc;
+}
+
+int tq_deliver(struct tq_cli *cli)
+{
+	static const struct option longopts[] = {
+		{"queue", required_argument, NULL, 'Q'},
+		{"sender", required_argument, NULL, 's'},
+		{"recipient", required_argument, NULL, 'r'},
+		{"queues", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char usage_text[] =
+		"deliver [--queue DIR | --queues FILE] [--sender S] "
+		"[--recipient R] < message";
+	struct deliver_opts o = {NULL, NULL, NULL};
+	char *mapped_dir = NULL;
+	int rc, first;
+
+	signal(SIGPIPE, SIG_IGN); /* SIGXFSZ: main() ignores it */
+	log_to_stderr(0);
+	log_to_syslog(1);
+	first = tq_parse_options(cli, usage_text, longopts, deliver_opt, &o);
+	if (first != cli->argc || (o.queues != NULL && o.recipient == NULL)) {
+		rc = tq_deliver_usage_exit();
+		if (first == cli->argc)
+			fprintf(stderr,
+				"ticketq: --queues needs --recipient "
+				"(pipe(8): --recipient ${recipient})\n");
+		fprintf(stderr, "usage: ticketq %s\n", usage_text);
+		return rc;
+	}
+	if (o.queues != NULL && (rc = queue_from_map(&o, &mapped_dir)) != EX_OK)
+		return rc;
+	rc = deliver_to(mapped_dir != NULL ? mapped_dir : cli->queue_dir, &o);
+	free(mapped_dir);
 	return rc;
 }
 

@@ -172,16 +172,22 @@ static int set_hmac_key(const struct conf_key *ck, void *field, const char *s)
 	return 0;
 }
 
-static int valid_address(const char *s)
+int ticket_config_valid_address(const char *s, int local_optional)
 {
 	const char *at = strrchr(s, '@');
 
-	if (at == NULL || at == s || at[1] == '\0' || strlen(s) > 254)
+	if (at == NULL || (at == s && !local_optional) || at[1] == '\0' ||
+	    strlen(s) > 254)
 		return 0;
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s <= ' ' || strchr("<>,;\"()[]\\", *s))
 			return 0;
 	return 1;
+}
+
+static int valid_address(const char *s)
+{
+	return ticket_config_valid_address(s, 0);
 }
 
 static int valid_prefix(const char *s)

@@ -46,6 +46,11 @@ int ticket_config_init(const char *dir, const char *address, int *created_r,
 /* ticket_config_free - free and NULL */
 void ticket_config_free(struct ticket_config **cfg);
 
+/* ticket_config_valid_address - 1 when s is a plain user@domain: at
+ * most 254 bytes, no blanks or control bytes, quotes, brackets, commas
+ * or semicolons; with local_optional "@domain" too.  Else 0. */
+int ticket_config_valid_address(const char *s, int local_optional);
+
 /* ticket_config_default_address - "ticketq@<host name>" into buf */
 void ticket_config_default_address(char *buf, size_t size);
 
