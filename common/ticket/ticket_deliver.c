@@ -11,7 +11,9 @@
  *      DB failure finds it instead of making a second one); fsync new/
  *   4. decide what it is (ticket_classify: person, robot, or our own
  *      stored reply or note, recognised by its signed header)
- *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction:
+ *   5. under the shared queue lock, one BEGIN IMMEDIATE transaction
+ *      (committed without fsync when the queue heals its index after an
+ *      OS crash, ticket_heal.c; synced otherwise):
  *      dedup check, thread lookup, ticket, message, attachments (files
  *      written now, removed again if the transaction fails),
  *      participants, state change, event for `ticketq next`
@@ -44,6 +46,7 @@
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_deliver.h"
 #include "ticket/ticket_files.h"
+#include "ticket/ticket_heal.h"
 #include "ticket/ticket_id.h"
 #include "ticket/ticket_maildir.h"
 #include "ticket/ticket_store.h"
@@ -216,16 +219,22 @@ static enum ticket_status commit(struct ticket_queue *q,
 }
 
 /* Stage 3: the shared lock and the index, unless the caller holds
- * them already (reply, reindex). */
+ * them already (reply, reindex).  An index opened here commits without
+ * fsync when the queue heals it after an OS crash (ticket_heal.c): the
+ * raw copy is durable in new/ already. */
 static enum ticket_status open_index(struct ticket_queue *q,
 				     const char **error_r)
 {
 	enum ticket_status st = TICKET_OK;
+	int opened = q->store == NULL;
 
 	if (q->lock == TICKET_LOCK_NONE)
 		st = ticket_queue_lock(q, TICKET_LOCK_SHARED, error_r);
 	if (st == TICKET_OK)
 		st = ticket_queue_store(q, error_r);
+	if (st == TICKET_OK && opened && q->heal_armed &&
+	    ticket_store_unsynced(q->store, error_r) < 0)
+		st = TICKET_ERR_TEMP;
 	return st;
 }
 
@@ -268,6 +277,12 @@ enum ticket_status ticket_deliver(struct ticket_queue *q,
 		d->in_maildir = 1;
 		return index_file(q, o->path, o->name, d, error_r);
 	}
+	/* after a reboot the index is healed before this message is in
+	 * new/: the healing would index it, and this call report it as a
+	 * duplicate */
+	if (o->from == TICKET_FROM_FD && q->store == NULL && !q->heal_armed &&
+	    (st = ticket_heal(q, error_r)) != TICKET_OK)
+		return st;
 	if (o->from == TICKET_FROM_FD)
 		st = spool_fd(q, o, d, error_r);
 	else

@@ -6,7 +6,8 @@
  * `reindex` holds it exclusive while it swaps in a rebuilt tickets.db,
  * so nobody has the old database open at that moment.  Waiting for it
  * is bounded by lock_timeout; a timeout is a transient failure (the
- * MTA retries the delivery).
+ * MTA retries the delivery).  The index is healed after a reboot
+ * before it is used (ticket_heal.c).
  */
 #include "oauthmail-config.h"
 
@@ -22,6 +23,7 @@
 #include "lib/errorf.h"
 #include "lib/lockfile.h"
 #include "ticket/ticket_config.h"
+#include "ticket/ticket_heal.h"
 #include "ticket/ticket_queue.h"
 #include "ticket/ticket_store.h"
 
@@ -90,7 +92,14 @@ enum ticket_status ticket_queue_store(struct ticket_queue *q,
 				      const char **error_r)
 {
 	char path[4096 + 32];
+	enum ticket_status st;
 
+	if (q->store != NULL)
+		return TICKET_OK;
+	if (!q->heal_armed && (st = ticket_heal(q, error_r)) != TICKET_OK) {
+		ticket_store_close(&q->store);
+		return st;
+	}
 	if (q->store != NULL)
 		return TICKET_OK;
 	ticket_queue_path(q, TICKET_DB_NAME, path, sizeof(path));

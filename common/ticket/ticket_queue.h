@@ -23,6 +23,7 @@ struct ticket_queue {
 	struct ticket_store *store; /* NULL until ticket_queue_store() */
 	int lock_fd;
 	enum ticket_lock lock;
+	int heal_armed;	       /* an OS crash will be healed: ticket_heal.c */
 	char files_root[4096]; /* where attachments are written */
 };
 
@@ -37,7 +38,8 @@ enum ticket_status ticket_queue_lock(struct ticket_queue *q,
 				     enum ticket_lock lock,
 				     const char **error_r);
 
-/* ticket_queue_store - open DIR/tickets.db (created when missing) */
+/* ticket_queue_store - open DIR/tickets.db (created when missing),
+ * healed first after a reboot (ticket_heal) */
 enum ticket_status ticket_queue_store(struct ticket_queue *q,
 				      const char **error_r);
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -476,6 +477,60 @@ int ticket_store_add_event(struct ticket_store *st, const char *type,
 int ticket_store_unsynced(struct ticket_store *st, const char **error_r)
 {
 	return exec_sql(st, "PRAGMA synchronous=OFF", error_r);
+}
+
+static int is_damage_code(int rc)
+{
+	return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* The first row of integrity_check: "ok", or what is wrong. */
+static int integrity(struct ticket_store *st, const char **why_r)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *row;
+	int rc, ret;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check(1)", -1, &stmt,
+				NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row = (const char *)sqlite3_column_text(stmt, 0);
+		ret = row == NULL || strcmp(row, "ok") != 0;
+		if (ret)
+			*why_r = errorf("tickets.db: damaged: %.200s",
+					row ? row : "?");
+	} else if (is_damage_code(rc)) {
+		ret = 1;
+		*why_r = errorf("tickets.db: %s", db_error_text(st, rc));
+	} else {
+		ret = fail(st, rc, "check", why_r);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int ticket_store_check_file(const char *path, int busy_timeout,
+			    const char **why_r)
+{
+	struct ticket_store st = {NULL, 0, 0};
+	int rc, ret;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	rc = sqlite3_open_v2(path, &st.db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK && is_damage_code(rc)) {
+		ret = 1;
+		*why_r = errorf("tickets.db: %s", sqlite3_errstr(rc));
+	} else if (rc != SQLITE_OK) {
+		ret = fail(&st, rc, "open", why_r);
+	} else {
+		sqlite3_busy_timeout(st.db, busy_timeout * 1000);
+		sqlite3_extended_result_codes(st.db, 1);
+		ret = integrity(&st, why_r);
+	}
+	sqlite3_close_v2(st.db);
+	return ret;
 }
 
 int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,

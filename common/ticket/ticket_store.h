@@ -230,9 +230,18 @@ int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
 			     ticket_store_event_fn *fn, void *ctx,
 			     const char **error_r);
 
-/* ticket_store_unsynced - no fsync at all (a private index being
- * rebuilt, synced once as a whole before it is put in place) */
+/* ticket_store_unsynced - no fsync at all: a private index being
+ * rebuilt (synced once as a whole before it is put in place), or a
+ * delivery whose queue heals its index after an OS crash
+ * (ticket_heal.c) */
 int ticket_store_unsynced(struct ticket_store *st, const char **error_r);
+
+/* ticket_store_check_file - is the database at path damaged (not a
+ * database, or PRAGMA integrity_check fails)?  0 intact or missing,
+ * 1 damaged (why_r says how), -1 it cannot be checked (why_r; busy,
+ * I/O).  A hot journal of a killed writer is rolled back first. */
+int ticket_store_check_file(const char *path, int busy_timeout,
+			    const char **why_r);
 
 /* ticket_store_carry_claims - events claimed in the index at old_db
  * (same message, same type) are claimed here too.  0, or -1. */
