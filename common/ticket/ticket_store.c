@@ -9,16 +9,19 @@
  *
  * Durability: the raw message is fsync()ed in the Maildir before the
  * index is touched.  The index runs synchronous=NORMAL: at COMMIT the
- * journal is synced, then the database - a committed delivery is on
- * disk before `deliver` exits, and a killed one is rolled back by the
- * next opener.  (WAL was measured with `make bench-ticketq`: every
- * delivery being a process of its own, each one creates the -wal and
- * -shm files, checkpoints and unlinks them on close - or, with a
- * persistent WAL, rebuilds the wal-index from the whole log on open.
- * 87-90 deliveries/s against 165/s here, with or without a persistent
- * WAL.)  Should the index ever be damaged, it
- * is not the truth: the Maildir is, and `ticketq reindex` rebuilds
- * everything from it.
+ * journal is synced, then the database, and a killed writer is rolled
+ * back by the next opener.  `deliver` turns syncing off for its own
+ * connection (ticket_store_unsynced) when the queue heals its index
+ * after an OS crash (ticket_heal.c, ticket_store_check_file here): 4
+ * sync calls fewer per delivery.  (WAL was measured with `make
+ * bench-ticketq`: every delivery being a process of its own, each one
+ * creates the -wal and -shm files, checkpoints and unlinks them on
+ * close - or, with a persistent WAL, rebuilds the wal-index from the
+ * whole log on open.  87-90 deliveries/s against 165/s here, with or
+ * without a persistent WAL; re-measured for issue 12 with synchronous
+ * OFF and NORMAL, WAL stays the slowest: docs/internals.md.)  Should
+ * the index ever be damaged, it is not the truth: the Maildir is, and
+ * `ticketq reindex` rebuilds everything from it.
  *
  * Failure modes: every SQLite error is returned as -1 with error_r;
  * ticket_store_temp_failure() says whether it was transient (BUSY,
