@@ -370,22 +370,20 @@ int ticket_qmap_load(const char *path, struct ticket_qmap **map_r,
 	return ret;
 }
 
+static int address_vs_entry(const void *key, const void *elem)
+{
+	const struct qmap_entry *const *e = elem;
+
+	return strcmp(key, (*e)->address);
+}
+
 static const char *find(const struct ticket_qmap *map, const char *address)
 {
-	size_t lo = 0, hi = map->count, mid;
-	int cmp;
+	const struct qmap_entry *const *e =
+		bsearch(address, map->sorted, map->count, sizeof(*map->sorted),
+			address_vs_entry);
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		cmp = strcmp(address, map->sorted[mid]->address);
-		if (cmp == 0)
-			return map->sorted[mid]->dir;
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return e != NULL ? (*e)->dir : NULL;
 }
 
 /* without_extension - "user+ext@domain" as "user@domain" in buf, or 0

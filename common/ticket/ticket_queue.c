@@ -100,7 +100,7 @@ enum ticket_status ticket_queue_store(struct ticket_queue *q,
 		ticket_store_close(&q->store);
 		return st;
 	}
-	if (q->store != NULL)
+	if (q->store != NULL) /* a heal pass ran and left it open */
 		return TICKET_OK;
 	ticket_queue_path(q, TICKET_DB_NAME, path, sizeof(path));
 	return ticket_store_open(path, q->cfg->busy_timeout, 1, &q->store,
