@@ -24,7 +24,6 @@
 #include "oauthmail-config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,13 +32,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "token/broker_proto_server.h"
 #include "cli.h"
 #include "lib/errorf.h"
 #include "lib/fdio.h"
+#include "lib/listener.h"
 #include "lib/log.h"
 #include "lib/number.h"
 #include "lib/strbuf.h"
@@ -51,7 +50,6 @@
 	"serve [--listen PATH [--mode OCTAL] [--group GROUP]]\n"            \
 	"  answer token requests: on stdin/stdout (Postfix spawn), on the " \
 	"systemd\n  socket (LISTEN_FDS), or on a UNIX socket of its own"
-#define SD_LISTEN_FDS_START 3
 
 static volatile sig_atomic_t serve_stop;
 
@@ -225,118 +223,6 @@ static void serve_conn(struct token_cache *cache, int in, int out)
 	strbuf_free(&reply);
 }
 
-static int set_owner_mode(const struct serve_opts *o, const char *path,
-			  const char **error_r)
-{
-	struct group *gr;
-
-	if (o->group != NULL) {
-		gr = getgrnam(o->group);
-		if (gr == NULL) {
-			*error_r =
-				errorf("no group %s", printable(o->group, 64));
-			return -1;
-		}
-		if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
-			*error_r =
-				errorf("chown %s: %s", path, strerror(errno));
-			return -1;
-		}
-	}
-	if (chmod(path, o->mode) < 0) {
-		*error_r = errorf("chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* bind_listening - a socket listening on path, owner and mode set */
-static int bind_listening(const struct serve_opts *o, const char *path,
-			  const char **error_r)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd;
-
-	memcpy(sun.sun_path, path, strlen(path));
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		*error_r = errorf("%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (set_owner_mode(o, path, error_r) < 0) {
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	if (listen(fd, SOMAXCONN) < 0) {
-		*error_r = errorf("%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return fd;
-}
-
-/* listen_unix - listen on path, replacing a stale socket, never a file.
- * The socket is made under a temporary name and renamed into place once
- * it listens with its owner and mode: whoever sees the path can connect
- * (scripts and tests wait for it), and never sees another mode. */
-static int listen_unix(const struct serve_opts *o, const char **error_r)
-{
-	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct stat st;
-	int fd, n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.%ld", o->listen_path,
-		     (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		*error_r = "socket path too long";
-		return -1;
-	}
-	if (lstat(o->listen_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		*error_r =
-			errorf("%s exists and is not a socket", o->listen_path);
-		return -1;
-	}
-	fd = bind_listening(o, tmp, error_r);
-	if (fd >= 0 && rename(tmp, o->listen_path) < 0) {
-		*error_r = errorf("rename %s to %s: %s", tmp, o->listen_path,
-				  strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	return fd;
-}
-
-/* systemd_fd - the socket systemd passed us, or -1 */
-static int systemd_fd(void)
-{
-	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	unsigned long long v;
-
-	if (pid == NULL || fds == NULL ||
-	    number_parse(pid, 1, LLONG_MAX, &v) < 0 ||
-	    v != (unsigned long long)getpid() ||
-	    number_parse(fds, 1, INT_MAX, &v) < 0)
-		return -1;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	return SD_LISTEN_FDS_START;
-}
-
-static int is_listening(int fd)
-{
-	int on = 0;
-	socklen_t len = sizeof(on);
-
-	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on;
-}
-
 /* quiet_stderr - under spawn(8) stderr is the client's socket */
 static void quiet_stderr(void)
 {
@@ -416,11 +302,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;
 	catch_signals();
-	fd = o.listen_path ? listen_unix(&o, &error) : systemd_fd();
+	fd = o.listen_path
+		     ? listener_unix(o.listen_path, o.mode, o.group, &error)
+		     : listener_systemd();
 	if (o.listen_path != NULL && fd < 0) {
 		log_error("serve: %s", error);
 		ret = OM_ERR_CONFIG;
-	} else if (fd >= 0 && is_listening(fd)) {
+	} else if (fd >= 0 && listener_is_listening(fd)) {
 		log_listening(o.listen_path);
 		ret = serve_loop(cache, fd, &serve_stop);
 	} else if (fd >= 0) {
