@@ -17,6 +17,7 @@
 #include "oauthmail-config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #ifdef __linux__
@@ -76,6 +77,17 @@ int cli_version(const struct cli_program *p, int argc, char **argv)
 		return 0;
 	printf("%s %s\n", p->name, PACKAGE_VERSION);
 	return 1;
+}
+
+void cli_catch_stop_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 void cli_no_core_dumps(void)

@@ -73,6 +73,10 @@ int cli_subcommand_help(const char *prog, int argc, char **argv,
  * Only alone: ticketq's MTA lines must never exit 0 unread. */
 int cli_version(const struct cli_program *p, int argc, char **argv);
 
+/* cli_catch_stop_signals - a daemon's SIGTERM and SIGINT run handler
+ * (no SA_RESTART: poll() returns), SIGPIPE is ignored */
+void cli_catch_stop_signals(void (*handler)(int));
+
 /* cli_no_core_dumps - no core file and, on Linux, not dumpable (no
  * ptrace, no /proc/PID/mem for our own user): the secrets we hold stay
  * in the process (DESIGN.md rule 6).  Call first in main(), after

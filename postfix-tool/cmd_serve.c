@@ -36,6 +36,7 @@
 
 #include "token/broker_proto_server.h"
 #include "cli.h"
+#include "cli_main.h"
 #include "lib/errorf.h"
 #include "lib/fdio.h"
 #include "lib/listener.h"
@@ -258,17 +259,6 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 	return -1;
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* log_listening - where, and who may connect (SOCKET ACCESS in
  * oauthmail-serve(8)) */
 static void log_listening(const char *path)
@@ -301,7 +291,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	quiet_stderr();
 	if ((ret = cli_open_cache(cli, &cache)) != OM_OK)
 		return ret;
-	catch_signals();
+	cli_catch_stop_signals(on_signal);
 	fd = o.listen_path
 		     ? listener_unix(o.listen_path, o.mode, o.group, &error)
 		     : listener_systemd();

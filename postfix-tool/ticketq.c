@@ -48,6 +48,9 @@ static const struct cli_command commands[] = {
 	 "reopen ID                               reopen a ticket"},
 	{"next", CLI_FN(tq_next),
 	 "next [--json] [--consumer NAME]         claim the next event"},
+	{"lmtp", CLI_FN(tq_lmtp),
+	 "lmtp --listen unix:PATH|inet:HOST:PORT  serve LMTP (Postfix "
+	 "lmtp(8))"},
 	{"reindex", CLI_FN(tq_reindex),
 	 "reindex [--missing]                     rebuild tickets.db from "
 	 "the Maildir"},

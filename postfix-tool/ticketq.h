@@ -25,7 +25,7 @@ struct tq_cli {
 typedef int tq_command_fn(struct tq_cli *cli);
 
 tq_command_fn tq_init, tq_deliver, tq_list, tq_show, tq_next, tq_reply,
-	tq_close, tq_reopen, tq_reindex;
+	tq_close, tq_reopen, tq_reindex, tq_lmtp;
 
 /* tq_parse_options - getopt_long over the subcommand's argv with the
  * common --queue and --help; calls on_opt for the others.  Returns the

@@ -184,6 +184,16 @@ ticketq() {
 	fi
 }
 
+# ticketq_exec ARGS... - the same, replacing the shell: for servers run
+# in the background, so that $! is the server itself (signals reach it)
+ticketq_exec() {
+	if [ -n "${OAUTHMAIL_VALGRIND:-}" ]; then
+		exec valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite "$TICKETQ_BIN" "$@"
+	fi
+	exec "$TICKETQ_BIN" "$@"
+}
+
 # om_conf ACCOUNT [KEY=VALUE...] - write an oauthmail.conf with one
 # Microsoft account against the mock (token_dir $T/tokens, created).
 # KEY=VALUE lines go into the account (replacing a default of the same
