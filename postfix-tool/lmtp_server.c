@@ -8,6 +8,7 @@
  *     being taken (a client that sends without reading waits);
  *   - deliveries run in the loop, one message at a time: a reply is
  *     queued only after lmtp_session's hooks stored the message;
+ *   - IDLE_MS after the last work, hooks->idle lets the queues go;
  *   - at most max_sessions at once; one more is accepted, told
  *     "421 4.3.2" and closed, never dropped silently;
  *   - a session idle for timeout_s seconds is told "421 4.4.2" and
@@ -30,6 +31,7 @@
 #include "lmtp_server.h"
 
 #define POLL_MAX_MS 1000     /* to notice SIGTERM */
+#define IDLE_MS 50	     /* quiet this long after work: hooks->idle */
 #define ACCEPT_PAUSE_MS 100  /* after EMFILE: let sessions close */
 #define READ_PAUSE_OUT 16384 /* replies unread: stop reading input */
 
@@ -45,6 +47,7 @@ struct server {
 	size_t max;
 	int timeout_ms;
 	long long accept_pause_until;
+	int busy; /* the last round had work: hooks->idle is due */
 };
 
 static void set_nonblocking(int fd)
@@ -189,9 +192,12 @@ static int one_round(struct server *sv, int lfd, struct pollfd *pfd,
 		pfd[n].events = conn_events(sv->conns[i]);
 		slot[n++] = i;
 	}
-	r = poll(pfd, n, POLL_MAX_MS);
+	r = poll(pfd, n, sv->busy ? IDLE_MS : POLL_MAX_MS);
 	if (r < 0)
 		return errno == EINTR ? 0 : -1;
+	if (r == 0 && sv->busy && sv->hooks->idle != NULL)
+		sv->hooks->idle(sv->hooks->ctx);
+	sv->busy = r > 0;
 	if (pfd[0].revents & (POLLERR | POLLNVAL))
 		return -1;
 	for (i = 1; i < n; i++)
@@ -205,7 +211,7 @@ int lmtp_server_run(int lfd, const struct lmtp_hooks *hooks,
 		    size_t max_sessions, int timeout_s,
 		    volatile sig_atomic_t *stop)
 {
-	struct server sv = {hooks, NULL, max_sessions, timeout_s * 1000, 0};
+	struct server sv = {hooks, NULL, max_sessions, timeout_s * 1000, 0, 0};
 	struct pollfd *pfd = calloc(max_sessions + 1, sizeof(*pfd));
 	size_t *slot = calloc(max_sessions + 1, sizeof(*slot));
 	size_t i;

@@ -25,6 +25,9 @@ struct lmtp_hooks {
 	 * recipients of the same queue get the same reply */
 	void (*deliver)(void *ctx, int fd, const char *sender,
 			const char *recipient, const char *dir, char *reply);
+	/* idle - called once the server has had nothing to do for a moment
+	 * after some work (the queues are released then); may be NULL */
+	void (*idle)(void *ctx);
 	void *ctx;
 	const char *hostname;
 	uint64_t max_size; /* SIZE: over it 552 5.3.4, nothing kept */

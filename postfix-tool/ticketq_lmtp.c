@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fdio.h"
 #include "lib/listener.h"
 #include "lib/log.h"
 #include "lib/number.h"
@@ -46,6 +47,7 @@
 #define DEFAULT_TIMEOUT 300 /* RFC 5321 4.5.3.2: 5 minutes */
 #define DEFAULT_MODE 0660
 #define REPLY_WHY_MAX 200
+#define HOLD_MAX_MS 1000 /* queues let go at least this often */
 
 struct lmtp_opts {
 	const char *listen;
@@ -60,6 +62,10 @@ struct lmtp_opts {
 struct lmtp_ctx {
 	const char *queue_dir; /* without --queues */
 	struct ticket_qmap *map;
+	struct ticket_queue **open; /* per queue (map order), kept between
+				     * messages, released when idle */
+	size_t nqueues;
+	long long held_since; /* when the open queues were locked */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -174,6 +180,50 @@ static void reply_failed(enum ticket_status st, const char *error,
 		  printable(error, 400));
 }
 
+/* The lmtp_server hook: quiet for a moment, so let every queue go (a
+ * reindex waits for them; the next message takes them again). */
+static void release_queues(void *vctx)
+{
+	struct lmtp_ctx *ctx = vctx;
+	size_t i;
+
+	for (i = 0; i < ctx->nqueues; i++)
+		if (ctx->open[i] != NULL)
+			ticket_queue_release(ctx->open[i]);
+	ctx->held_since = 0;
+}
+
+static size_t queue_index(const struct lmtp_ctx *ctx, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; ctx->map != NULL && i < ctx->nqueues; i++)
+		if (ticket_qmap_dir(ctx->map, i) == dir)
+			return i;
+	return 0;
+}
+
+/* The queue for dir, opened once (its config; lock and index are
+ * taken by the delivery and kept until release_queues).  Under steady
+ * load they are let go every HOLD_MAX_MS all the same. */
+static enum ticket_status queue_for(struct lmtp_ctx *ctx, const char *dir,
+				    struct ticket_queue **q_r,
+				    const char **error_r)
+{
+	size_t i = queue_index(ctx, dir);
+	long long now = fdio_now_ms();
+	enum ticket_status st = TICKET_OK;
+
+	if (ctx->held_since != 0 && now - ctx->held_since > HOLD_MAX_MS)
+		release_queues(ctx);
+	if (ctx->held_since == 0)
+		ctx->held_since = now;
+	if (ctx->open[i] == NULL)
+		st = ticket_queue_open(dir, &ctx->open[i], error_r);
+	*q_r = ctx->open[i];
+	return st;
+}
+
 /* The lmtp_session hook: one recipient's copy into its queue. */
 static void deliver_one(void *vctx, int fd, const char *sender,
 			const char *recipient, const char *dir, char *reply)
@@ -184,11 +234,10 @@ static void deliver_one(void *vctx, int fd, const char *sender,
 	enum ticket_status st;
 	const char *error = "unknown error";
 
-	(void)vctx;
 	memset(&d, 0, sizeof(d));
 	in.sender = sender;
 	in.recipient = recipient;
-	st = ticket_queue_open(dir, &q, &error);
+	st = queue_for(vctx, dir, &q, &error);
 	if (st == TICKET_OK)
 		st = ticket_deliver(q, &in, &d, &error);
 	if (st == TICKET_OK)
@@ -196,7 +245,19 @@ static void deliver_one(void *vctx, int fd, const char *sender,
 	else
 		reply_failed(st, error, recipient, reply);
 	ticket_delivery_done(&d);
-	ticket_queue_close(&q);
+	/* a fault may have left the index in a state best not reused */
+	if (st != TICKET_OK && q != NULL)
+		ticket_queue_release(q);
+}
+
+static void close_queues(struct lmtp_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; ctx->open != NULL && i < ctx->nqueues; i++)
+		ticket_queue_close(&ctx->open[i]);
+	free(ctx->open);
+	ctx->open = NULL;
 }
 
 /* The largest message any of our queues takes (LHLO's SIZE). */
@@ -263,11 +324,18 @@ static void log_listening(int fd, const struct lmtp_opts *o)
 static int serve(struct lmtp_ctx *ctx, const struct lmtp_opts *o, int fd)
 {
 	char hostname[128] = "localhost";
-	struct lmtp_hooks hooks = {lookup_rcpt, deliver_one, ctx, hostname, 0};
+	struct lmtp_hooks hooks = {lookup_rcpt, deliver_one, release_queues,
+				   ctx,		hostname,    0};
 	const char *owner_dir =
 		ctx->map ? ticket_qmap_dir(ctx->map, 0) : ctx->queue_dir;
 
 	(void)gethostname(hostname, sizeof(hostname) - 1);
+	ctx->nqueues = ctx->map ? ticket_qmap_count(ctx->map) : 1;
+	ctx->open = calloc(ctx->nqueues, sizeof(*ctx->open));
+	if (ctx->open == NULL) {
+		log_error("out of memory");
+		return TQ_TEMP;
+	}
 	if (tq_drop_privileges(owner_dir) < 0 ||
 	    max_size(ctx, &hooks.max_size) < 0)
 		return TQ_QUEUE;
@@ -308,7 +376,7 @@ int tq_lmtp(struct tq_cli *cli)
 			      DEFAULT_SESSIONS,
 			      DEFAULT_TIMEOUT,
 			      0};
-	struct lmtp_ctx ctx = {cli->queue_dir, NULL};
+	struct lmtp_ctx ctx = {cli->queue_dir, NULL, NULL, 0, 0};
 	const char *error = "";
 	int first, fd, rc;
 
@@ -328,6 +396,7 @@ int tq_lmtp(struct tq_cli *cli)
 		return TQ_USAGE;
 	}
 	rc = serve(&ctx, &o, fd);
+	close_queues(&ctx);
 	close(fd);
 	if (o.listen != NULL && strncmp(o.listen, "unix:", 5) == 0)
 		(void)unlink(o.listen + 5);

@@ -107,15 +107,22 @@ enum ticket_status ticket_queue_store(struct ticket_queue *q,
 				 error_r);
 }
 
+void ticket_queue_release(struct ticket_queue *q)
+{
+	ticket_store_close(&q->store);
+	if (q->lock_fd >= 0)
+		close(q->lock_fd);
+	q->lock_fd = -1;
+	q->lock = TICKET_LOCK_NONE;
+}
+
 void ticket_queue_close(struct ticket_queue **qp)
 {
 	struct ticket_queue *q = *qp;
 
 	if (q == NULL)
 		return;
-	ticket_store_close(&q->store);
-	if (q->lock_fd >= 0)
-		close(q->lock_fd);
+	ticket_queue_release(q);
 	ticket_config_free(&q->cfg);
 	free(q);
 	*qp = NULL;

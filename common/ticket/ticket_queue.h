@@ -43,6 +43,11 @@ enum ticket_status ticket_queue_lock(struct ticket_queue *q,
 enum ticket_status ticket_queue_store(struct ticket_queue *q,
 				      const char **error_r);
 
+/* ticket_queue_release - close the index and drop the lock, keeping
+ * the config: a long-lived process (ticketq lmtp) between bursts, so
+ * a reindex can take the queue */
+void ticket_queue_release(struct ticket_queue *q);
+
 /* ticket_queue_close - close the index, drop the lock, free, NULL */
 void ticket_queue_close(struct ticket_queue **q);
 

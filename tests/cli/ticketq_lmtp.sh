@@ -147,6 +147,16 @@ head -c 4000 /dev/zero | tr '\0' 'y' | fold -w 70 >"$T/bigbody"
 $CLIENT "unix:$T/lmtp.sock" send --rcpt support@tickets.test --rcpt sales@tickets.test "$T/big.eml" >"$T/big.out" 2>&1
 t_eq "$(sed -n 's/.*big.eml \(552 5\.3\.4\) Message too big .*limit 2048 bytes.*/\1/p;s/.*big.eml \(250 2\.0\.0\) Stored.*/\1/p' "$T/big.out" | tr '\n' ,)" "552 5.3.4,250 2.0.0," \
 	"over one queue's max_message_size: 552 5.3.4 for it, 250 from the other (100M)"
+# the server keeps its queues between messages and lets them go when
+# quiet: a reindex gets the queue while it runs, and the next message
+# goes into the rebuilt index
+echo "lock_timeout = 5" >>"$Q2/ticketq.conf"
+ticketq --queue "$Q2" reindex >"$T/reindex.out" 2>&1
+t_eq $? 0 "reindex while the server runs: the queue is free once it is quiet"
+msgs "$T/after" 1 after-reindex
+$CLIENT "unix:$T/lmtp.sock" send --rcpt sales@tickets.test "$T/after/m1.eml" >"$T/after.out" 2>&1
+t_eq $? 0 "a message after the reindex: 250"
+t_eq "$(rows "$Q2" "SELECT count(*) FROM messages")" 3 "and it is in the rebuilt index (with the two before)"
 stop_server map
 t_nogrep "ERROR|LeakSanitizer|==[0-9]+==" "$T/main.err" "no error in the server's log"
 
