@@ -235,7 +235,8 @@ units() {
 	command -v man >/dev/null 2>&1 || man=--man=no
 	cd /lib/systemd/system && systemd-analyze verify $man \
 		oauthmail-serve.socket oauthmail-serve.service \
-		oauthmail-check.service oauthmail-check.timer >"$WORK/verify.out" 2>&1
+		oauthmail-check.service oauthmail-check.timer \
+		ticketq-lmtp.socket ticketq-lmtp.service >"$WORK/verify.out" 2>&1
 	rc=$?
 	cat "$WORK/verify.out"
 	[ "$rc" -eq 0 ] && [ ! -s "$WORK/verify.out" ] ||
