@@ -87,6 +87,13 @@
 #                           fails showing the queue when time runs out
 # pf_log DIR                print the path of the instance's log
 # pf_pids DIR               pids of every process of the instance
+# pf_need                   skip unless a private instance can run here
+#                           (Postfix installed, root, user postfix)
+# pf_ticketq_create DIR QUEUE TRANSPORT [KEY=VALUE...]
+#                           a ticket queue QUEUE (help@tickets.test, owner
+#                           nobody) and an instance DIR, mx.tickets.test,
+#                           that hands mail for tickets.test to TRANSPORT
+#                           and discards the rest; LOG is its log
 #
 # Notes for tests: the smtp client runs as `postfix`, so the oauthmail config,
 # token_dir and token files it reads must be readable by postfix.  Submit mail
@@ -515,6 +522,29 @@ pf_wait_queue_empty() {
 		fi
 		sleep 0.1
 	done
+}
+
+pf_need() {
+	PATH=$PATH:/usr/sbin:/sbin
+	t_need postfix postconf postqueue postsuper
+	[ "$(id -u)" -eq 0 ] || t_skip "a private Postfix instance needs root"
+	getent passwd postfix >/dev/null || t_skip "user postfix missing (reinstall postfix)"
+	t_need_reachable
+	[ -f /usr/share/postfix/master.cf.dist ] || t_skip "no /usr/share/postfix/master.cf.dist"
+}
+
+pf_ticketq_create() {
+	ptc_dir=$1
+	ptc_q=$2
+	ptc_tr=$3
+	shift 3
+	ticketq --queue "$ptc_q" init --address help@tickets.test --owner nobody >/dev/null ||
+		t_fail "ticketq init --owner nobody"
+	pf_create "$ptc_dir" "$(basename "$ptc_dir")" || t_fail "postfix config"
+	LOG=$(pf_log "$ptc_dir")
+	pf_set "$ptc_dir" myhostname=mx.tickets.test relay_domains=tickets.test \
+		"transport_maps=inline:{ tickets.test=$ptc_tr }" \
+		default_transport=discard "$@" || t_fail "pf_set"
 }
 
 # ---------------------------------------------------------------------------

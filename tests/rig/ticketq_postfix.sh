@@ -10,15 +10,9 @@
 # from tests/rig/rig.sh (pf_create ...).
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init ticketq_postfix
-PATH=$PATH:/usr/sbin:/sbin
-t_need postfix postconf postqueue
+type pf_need >/dev/null 2>&1 || t_skip "tests/rig/rig.sh not found"
+pf_need
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
-[ "$(id -u)" -eq 0 ] || t_skip "a private Postfix instance needs root"
-getent passwd postfix >/dev/null || t_skip "user postfix missing (reinstall postfix)"
-t_need_reachable
-[ -f /usr/share/postfix/master.cf.dist ] || t_skip "no /usr/share/postfix/master.cf.dist"
-
-type pf_create >/dev/null 2>&1 || t_skip "tests/rig/rig.sh not found"
 
 PF=$T/pf
 Q=$T/queue
@@ -44,16 +38,10 @@ with smtplib.SMTP("127.0.0.1", int(port), timeout=30) as s:
 PY
 }
 
-ticketq --queue "$Q" init --address help@tickets.test --owner nobody >/dev/null ||
-	t_fail "ticketq init --owner nobody"
 # A private instance (tests/rig/rig.sh) with the listener and the transport
 # of ticketq(1)'s EXAMPLES; bounces to the outside world are discarded.
-pf_create "$PF" ticketq || t_fail "postfix config"
-LOG=$(pf_log "$PF")
-pf_set "$PF" myhostname=mx.tickets.test relay_domains=tickets.test \
-	'transport_maps=inline:{ tickets.test=ticketq: }' \
-	ticketq_destination_recipient_limit=1 default_transport=discard \
-	maximal_backoff_time=2s || t_fail "pf_set"
+pf_ticketq_create "$PF" "$Q" ticketq: \
+	ticketq_destination_recipient_limit=1 maximal_backoff_time=2s
 pf_master "$PF" "127.0.0.1:$PORT inet n - n - - smtpd" \
 	"ticketq   unix  -       n       n       -       4       pipe" \
 	"  flags=R user=nobody null_sender=" \
