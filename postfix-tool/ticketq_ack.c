@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/log.h"
 #include "lib/number.h"
@@ -128,8 +127,8 @@ int tq_ack(struct tq_cli *cli)
 		return TQ_USAGE;
 	if ((rc = tq_open(cli, &q)) != TQ_OK)
 		return rc;
-	if (ticket_store_ack_event(q->store, event, o.claim, o.consumer,
-				   time(NULL), &a, &error) < 0) {
+	if (ticket_store_ack_event(q->store, event, o.claim, o.consumer, 0, &a,
+				   &error) < 0) {
 		log_error("%s", error);
 		rc = tq_store_exit(q);
 	} else {

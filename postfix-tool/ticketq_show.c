@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -307,11 +306,12 @@ static int next_args(struct tq_cli *cli, struct next_opts *o,
 		log_error("next: --lease or --at-most-once, not both");
 		return -1;
 	}
-	snprintf(who, size, "%s", o->consumer ? o->consumer : "");
-	if (o->consumer == NULL)
+	if (o->consumer != NULL)
+		snprintf(who, size, "%s", o->consumer);
+	else
 		snprintf(who, size, "pid %ld", (long)getpid());
 	offer->consumer = who;
-	offer->now = time(NULL);
+	offer->now = 0; /* the clock once the index is locked */
 	offer->lease = o->at_most_once ? 0 : (int)o->lease;
 	return 0;
 }

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -917,6 +918,7 @@ int ticket_store_claim_event(struct ticket_store *st,
 			     const char **error_r)
 {
 	struct visit v = {.fn.event = fn, .ctx = ctx};
+	struct ticket_store_offer at = *o;
 	char token[TICKET_CLAIM_LEN + 1];
 	int64_t event = 0;
 	int r;
@@ -924,7 +926,9 @@ int ticket_store_claim_event(struct ticket_store *st,
 	if (new_token(st, token, error_r) < 0 ||
 	    ticket_store_begin(st, error_r) < 0)
 		return -1;
-	r = claim(st, o, token, &event, error_r);
+	if (at.now == 0) /* after waiting for the lock: a full lease */
+		at.now = time(NULL);
+	r = claim(st, &at, token, &event, error_r);
 	if (r > 0)
 		r = each(st, event_row, &v, error_r,
 			 "SELECT e.id, e.type, e.ticket, e.auto_answer, "
@@ -986,6 +990,8 @@ int ticket_store_ack_event(struct ticket_store *st, int64_t event,
 	memset(a_r, 0, sizeof(*a_r));
 	if (ticket_store_begin(st, error_r) < 0)
 		return -1;
+	if (now == 0)
+		now = time(NULL);
 	r = each(st, ack_row, &v, error_r,
 		 "SELECT claim, acked, lease_until, CASE WHEN acked IS NULL "
 		 "THEN claimed_by ELSE acked_by END FROM events WHERE id = ?",

@@ -229,7 +229,7 @@ int ticket_store_newest_message(struct ticket_store *st, uint64_t ticket,
 /* How `next` hands out an event. */
 struct ticket_store_offer {
 	const char *consumer; /* claimed_by (and acked_by, at most once) */
-	time_t now;
+	time_t now;	      /* 0: the clock once the write lock is held */
 	int lease; /* seconds the claim holds the event; 0: at most once,
 		    * acknowledged in the claiming transaction */
 };
@@ -266,9 +266,10 @@ struct ticket_store_ack {
 };
 
 /* ticket_store_ack_event - acknowledge event (done: never offered
- * again), in one transaction.  With claim (else NULL: whatever holds
- * it), only when that is still the event's claim.  acked_by is
- * consumer, NULL: the claim's consumer.  0 with *a_r, or -1. */
+ * again), in one transaction, at now (0: the clock once the write lock
+ * is held).  With claim (else NULL: whatever holds it), only when that
+ * is still the event's claim.  acked_by is consumer, NULL: the claim's
+ * consumer.  0 with *a_r, or -1. */
 int ticket_store_ack_event(struct ticket_store *st, int64_t event,
 			   const char *claim, const char *consumer, time_t now,
 			   struct ticket_store_ack *a_r, const char **error_r);

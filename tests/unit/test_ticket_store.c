@@ -456,6 +456,8 @@ static void test_leases(void)
 {
 	struct ticket_store *st = three_events("lease.db");
 	struct got_claim a, b, c;
+	long long until = 0;
+	time_t before;
 
 	check_true("lease store", st != NULL);
 	if (st == NULL)
@@ -482,6 +484,11 @@ static void test_leases(void)
 		  "3 16 10009");
 	check_str("all acked but one leased", offer(st, "c", 9999, 10, &b),
 		  "none");
+	before = time(NULL);
+	offer(st, "c", 0, 10, &a); /* now 0: the clock */
+	check_true("now 0: a lease from the clock",
+		   sscanf(a.line, "3 16 %lld", &until) == 1 &&
+			   until >= before + 10 && until <= time(NULL) + 10);
 	ticket_store_close(&st);
 }
 
