@@ -64,6 +64,12 @@ static const struct cli_command commands[] = {
 static void footer(FILE *out)
 {
 	fprintf(out,
+		"\nEvents are consumed at least once: next (also next --json) "
+		"leases the event\nfor %d s under a claim token; ack EVENT "
+		"--claim TOKEN when done, else it is\noffered again after the "
+		"lease.  --at-most-once: acknowledged at once, no ack.\n",
+		TQ_LEASE_DEFAULT);
+	fprintf(out,
 		"\nThe queue: --queue DIR, $TICKETQ_QUEUE, or %s.  "
 		"See ticketq(1).\n",
 		DEFAULT_QUEUE);
