@@ -21,6 +21,7 @@ CONSUMERS="1 2 3"
 Q=$T/q
 L=$T/log
 mkdir -p "$L" "$T/pids"
+: >"$L/acked"
 "$TICKETQ_BIN" --queue "$Q" init --address help@tickets.test >/dev/null || t_fail "init"
 
 # N new tickets: N events.  The setup is not under test: the plain binary.
@@ -78,6 +79,7 @@ start() {
 }
 
 lines() { cat "$@" 2>/dev/null | wc -l | tr -d ' '; }
+acks() { wc -l <"$L/acked"; } # one process: the chaos loop polls it
 rand() { echo $(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % $1)); }
 
 # kill_consumer C - kill -9 consumer C's loop and its ticketq, start
@@ -94,12 +96,12 @@ kill_consumer() {
 	start "$1" $((g + 1))
 }
 
-# chaos: after K more acks (1..KMAX) and 0..19 ms, a kill
+# chaos: after K more acks (1..KMAX) and 0..99 ms, a kill
 chaos() {
 	while [ ! -e "$T/stop" ]; do
-		want=$(($(lines "$L/acked") + 1 + $(rand "$KMAX")))
-		while [ "$(lines "$L/acked")" -lt "$want" ] && [ ! -e "$T/stop" ]; do
-			sleep 0.002
+		want=$(($(acks) + 1 + $(rand "$KMAX")))
+		while [ "$(acks)" -lt "$want" ] && [ ! -e "$T/stop" ]; do
+			sleep 0.01
 		done
 		[ -e "$T/stop" ] && break
 		sleep "0.0$(rand 10)$(rand 10)"

@@ -492,6 +492,31 @@ static void test_leases(void)
 	ticket_store_close(&st);
 }
 
+/* A rebuilt index (same messages) keeps ack.db's consumer state. */
+static void test_carry_acks(void)
+{
+	struct ticket_store *st = three_events("carry2.db");
+	const char *error = NULL;
+	struct got_claim g;
+	char old[160];
+
+	check_true("carry2 store", st != NULL);
+	if (st == NULL)
+		return;
+	snprintf(old, sizeof(old), "%s/ack.db", dir);
+	check_int("carry schema 2", ticket_store_carry_claims(st, old, &error),
+		  0);
+	check_str("carried: b's ack", ack(st, 1, NULL, NULL, 6000),
+		  "already other b 1013 1021");
+	check_str("carried: admin's ack", ack(st, 2, NULL, NULL, 6000),
+		  "already - admin 1016 0");
+	check_str("carried: c's late ack", ack(st, 3, NULL, NULL, 6000),
+		  "already other c 5000 1026");
+	check_str("carried: nothing to offer", offer(st, "c", 9999, 10, &g),
+		  "none");
+	ticket_store_close(&st);
+}
+
 /* Ack: idempotent, refused for a claim whose lease another took. */
 static void test_acks(void)
 {
@@ -527,6 +552,7 @@ static void test_acks(void)
 		  "unknown - - 0 0");
 	check_str("nothing offered after all acks",
 		  offer(st, "c", 9999, 10, &a), "none");
+	test_carry_acks();
 	ticket_store_close(&st);
 }
 
