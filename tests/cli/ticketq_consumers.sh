@@ -36,12 +36,14 @@ pending() {
 	"$PYTHON3" 2>/dev/null -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1], timeout=60).execute("SELECT count(*) FROM events WHERE acked IS NULL").fetchone()[0])' "$Q/tickets.db"
 }
 
-# tq C ARGS... - ticketq for consumer C, its pid in pids/child.C (for
-# the chaos loop), its output in $T/out.C; the exit code
+# tq C ARGS... - ticketq for consumer C (generation $g), its pid in
+# pids/child.C (for the chaos loop), its output in $T/out.C.G (a file
+# per generation: an orphan of a killed one may still write); the exit
+# code
 tq() {
 	c=$1
 	shift
-	(ticketq_exec --queue "$Q" "$@" --consumer "c$c" >"$T/out.$c" 2>>"$L/err.$c") &
+	(ticketq_exec --queue "$Q" "$@" --consumer "c$c" >"$T/out.$c.$g" 2>>"$L/err.$c") &
 	echo $! >"$T/pids/child.$c"
 	wait $!
 }
@@ -59,7 +61,7 @@ consumer() {
 			continue
 		fi
 		[ "$rc" -eq 0 ] || { echo "next $rc" >>"$L/retries"; continue; }
-		read -r _ ev _ claim _ <"$T/out.$c"
+		read -r _ ev _ claim _ <"$T/out.$c.$g"
 		echo "$ev $claim $c.$g" >>"$L/processed"
 		sleep 0.002 # the work
 		while :; do # an ack that failed (busy, killed) is tried again
@@ -68,6 +70,7 @@ consumer() {
 			[ "$rc" -eq 0 ] && { echo "$ev $claim $c.$g" >>"$L/acked"; break; }
 			[ "$rc" -eq 5 ] && { echo "$ev $claim $c.$g" >>"$L/refused"; break; }
 			echo "ack $rc" >>"$L/retries"
+			[ "$rc" -eq 1 ] && break # a bad line from next: the check fails
 		done
 	done
 	: >"$T/exit.$c.$g"
