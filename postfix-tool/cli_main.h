@@ -23,6 +23,8 @@ enum cli_exit {
 				  pending */
 	CLI_EXIT_TEMP = 4,     /* provider, network, busy, locked, disk
 				  full: try again later */
+	CLI_EXIT_LOST = 5,     /* ticketq ack --claim: the lease ran out
+				  and another claim took the event */
 	/* `ticketq deliver` and `oauthmail graph send` speak sysexits to
 	 * the MTA only: 0 stored/sent, */
 	CLI_EXIT_DATAERR = EX_DATAERR,	 /* 65: refused (5.3.4 too big) */

@@ -9,7 +9,8 @@
  * speaks sysexits (0 stored, 75 try again, 65 with 5.3.4 for mail over
  * the size limit; 75 also for --help and any usage error: an MTA line
  * with those must keep the mail, not drop it); the other commands exit 0 ok, 1 usage, 2 queue or
- * config problem, 3 not found / nothing pending, 4 try again.
+ * config problem, 3 not found / nothing pending, 4 try again, and
+ * `ack --claim` 5 when the claim's lease went to another claim.
  */
 #include "oauthmail-config.h"
 
@@ -47,7 +48,11 @@ static const struct cli_command commands[] = {
 	{"reopen", CLI_FN(tq_reopen),
 	 "reopen ID                               reopen a ticket"},
 	{"next", CLI_FN(tq_next),
-	 "next [--json] [--consumer NAME]         claim the next event"},
+	 "next [--json] [--consumer NAME] [--lease SECONDS | --at-most-once]\n"
+	 "                                          claim the next event "
+	 "(lease 300 s)"},
+	{"ack", CLI_FN(tq_ack),
+	 "ack EVENT [--claim TOKEN]               done with a claimed event"},
 	{"lmtp", CLI_FN(tq_lmtp),
 	 "lmtp --listen unix:PATH|inet:HOST:PORT  serve LMTP (Postfix "
 	 "lmtp(8))"},
@@ -58,6 +63,12 @@ static const struct cli_command commands[] = {
 
 static void footer(FILE *out)
 {
+	fprintf(out,
+		"\nEvents are consumed at least once: next (also next --json) "
+		"leases the event\nfor %d s under a claim token; ack EVENT "
+		"--claim TOKEN when done, else it is\noffered again after the "
+		"lease.  --at-most-once: acknowledged at once, no ack.\n",
+		TQ_LEASE_DEFAULT);
 	fprintf(out,
 		"\nThe queue: --queue DIR, $TICKETQ_QUEUE, or %s.  "
 		"See ticketq(1).\n",
@@ -113,6 +124,21 @@ int tq_ticket_arg(const char *arg, uint64_t *ticket_r)
 		return -1;
 	}
 	return 0;
+}
+
+int tq_consumer_arg(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0;
+	     i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f; i++)
+		;
+	if (len >= 1 && len <= TICKET_CONSUMER_MAX && i == len)
+		return 0;
+	log_error("--consumer '%s': a name of 1 to %d bytes, no control "
+		  "characters",
+		  printable(name, 80), TICKET_CONSUMER_MAX);
+	return -1;
 }
 
 int tq_parse_options(struct tq_cli *cli, const char *usage_text,

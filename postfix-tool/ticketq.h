@@ -15,6 +15,11 @@
 #define TQ_QUEUE CLI_EXIT_CONFIG      /* no queue, bad config, broken index */
 #define TQ_NOTFOUND CLI_EXIT_NOTFOUND /* no such ticket; `next`: nothing */
 #define TQ_TEMP CLI_EXIT_TEMP	      /* busy, locked, disk full: try again */
+#define TQ_LOST CLI_EXIT_LOST	      /* ack: the claim lost its lease */
+
+/* `next`: how long a claim holds its event unless --lease says */
+#define TQ_LEASE_DEFAULT 300
+#define TQ_LEASE_MAX 86400
 
 struct tq_cli {
 	const char *queue_dir; /* --queue, $TICKETQ_QUEUE or the default */
@@ -24,7 +29,7 @@ struct tq_cli {
 
 typedef int tq_command_fn(struct tq_cli *cli);
 
-tq_command_fn tq_init, tq_deliver, tq_list, tq_show, tq_next, tq_reply,
+tq_command_fn tq_init, tq_deliver, tq_list, tq_show, tq_next, tq_ack, tq_reply,
 	tq_close, tq_reopen, tq_reindex, tq_lmtp;
 
 /* tq_parse_options - getopt_long over the subcommand's argv with the
@@ -59,6 +64,10 @@ int tq_store_exit(const struct ticket_queue *q);
 
 /* tq_ticket_arg - parse a ticket number operand; -1 after printing */
 int tq_ticket_arg(const char *arg, uint64_t *ticket_r);
+
+/* tq_consumer_arg - check a --consumer NAME: 1 to TICKET_CONSUMER_MAX
+ * bytes, no control bytes.  0, or -1 after printing why. */
+int tq_consumer_arg(const char *name);
 
 /* tq_deliver_usage_exit - print the 4.3.5 line for a broken deliver
  * command line and return 75 (the MTA defers, the admin fixes it) */

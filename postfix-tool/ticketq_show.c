@@ -1,6 +1,12 @@
 /*
  * ticketq_show.c - `ticketq list`, `show` and `next`: reading the queue.
  *
+ * `next` claims an event with a lease (default TQ_LEASE_DEFAULT
+ * seconds, --lease) and prints its claim token for `ticketq ack`
+ * (ticketq_ack.c): at least once.  --at-most-once acknowledges it in
+ * the same transaction instead (lost if the consumer dies before it
+ * is done with it).
+ *
  * --json prints the stable shape of docs/internals.md (built by
  * common/ticket/ticket_json.c); the text form is for people at a
  * terminal.  Mail text is outside input:
@@ -15,14 +21,15 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/number.h"
 #include "ticket/ticket_json.h"
 #include "ticket/ticket_queue.h"
+#include "ticket/ticket_store.h"
 #include "ticketq.h"
 
 struct show_opts {
 	int json;
 	const char *status;
-	const char *consumer;
 };
 
 static int show_opt(int c, const char *arg, void *vctx)
@@ -33,8 +40,6 @@ static int show_opt(int c, const char *arg, void *vctx)
 		o->json = 1;
 	else if (c == 's')
 		o->status = arg;
-	else if (c == 'c')
-		o->consumer = arg;
 	else
 		return -1;
 	return 0;
@@ -44,7 +49,6 @@ static const struct option show_longopts[] = {
 	{"queue", required_argument, NULL, 'Q'},
 	{"json", no_argument, NULL, 'j'},
 	{"status", required_argument, NULL, 's'},
-	{"consumer", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -106,7 +110,7 @@ static int start(struct tq_cli *cli, const char *usage_text,
 
 int tq_list(struct tq_cli *cli)
 {
-	struct show_opts o = {0, NULL, NULL};
+	struct show_opts o = {0, NULL};
 	struct ticket_queue *q = NULL;
 	const cJSON *t;
 	const char *error;
@@ -192,7 +196,7 @@ static void print_ticket(const cJSON *t)
 int tq_show(struct tq_cli *cli)
 {
 	static const char usage_text[] = "show ID [--json]";
-	struct show_opts o = {0, NULL, NULL};
+	struct show_opts o = {0, NULL};
 	struct ticket_queue *q = NULL;
 	const char *error;
 	uint64_t id;
@@ -220,12 +224,17 @@ int tq_show(struct tq_cli *cli)
 	return r == 0 ? TQ_NOTFOUND : rc;
 }
 
+/* The first line is for robots: "event N claim TOKEN until TIME" (or
+ * "acknowledged", at most once); then the event for people. */
 static void print_event(const cJSON *e)
 {
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "event");
+	const char *until = str(e, "lease_until");
 
-	printf("event %.0f: %s on ticket %s, %s from %s: ",
-	       cJSON_IsNumber(n) ? n->valuedouble : 0, str(e, "type"),
+	printf("event %.0f claim %s %s%s\n",
+	       cJSON_IsNumber(n) ? n->valuedouble : 0, str(e, "claim"),
+	       *until ? "until " : "acknowledged", until);
+	printf("  %s on ticket %s, %s from %s: ", str(e, "type"),
 	       str(e, "ticket"), str(e, "kind"),
 	       printable(str(e, "from"), 200));
 	put_safe(printable(str(e, "subject"), 200));
@@ -235,23 +244,93 @@ static void print_event(const cJSON *e)
 		       : " (no automatic answer)");
 }
 
+struct next_opts {
+	int json;
+	int at_most_once;
+	int lease_set;
+	unsigned long long lease;
+	const char *consumer;
+};
+
+static int next_opt(int c, const char *arg, void *vctx)
+{
+	struct next_opts *o = vctx;
+
+	switch (c) {
+	case 'j':
+		o->json = 1;
+		return 0;
+	case 'c':
+		o->consumer = arg;
+		return tq_consumer_arg(arg);
+	case 'a':
+		o->at_most_once = 1;
+		return 0;
+	case 'l':
+		o->lease_set = 1;
+		if (number_parse(arg, 1, TQ_LEASE_MAX, &o->lease) == 0)
+			return 0;
+		log_error("--lease %s: seconds, 1 to %d", printable(arg, 20),
+			  TQ_LEASE_MAX);
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static const struct option next_longopts[] = {
+	{"queue", required_argument, NULL, 'Q'},
+	{"json", no_argument, NULL, 'j'},
+	{"consumer", required_argument, NULL, 'c'},
+	{"lease", required_argument, NULL, 'l'},
+	{"at-most-once", no_argument, NULL, 'a'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* The command line of next into o and the offer: 0, or -1. */
+static int next_args(struct tq_cli *cli, struct next_opts *o,
+		     struct ticket_store_offer *offer, char *who, size_t size)
+{
+	static const char usage_text[] =
+		"next [--json] [--consumer NAME] [--lease SECONDS | "
+		"--at-most-once]";
+
+	o->lease = TQ_LEASE_DEFAULT;
+	if (tq_operands(cli,
+			tq_parse_options(cli, usage_text, next_longopts,
+					 next_opt, o),
+			0, usage_text) < 0)
+		return -1;
+	if (o->at_most_once && o->lease_set) {
+		log_error("next: --lease or --at-most-once, not both");
+		return -1;
+	}
+	if (o->consumer != NULL)
+		snprintf(who, size, "%s", o->consumer);
+	else
+		snprintf(who, size, "pid %ld", (long)getpid());
+	offer->consumer = who;
+	offer->now = 0; /* the clock once the index is locked */
+	offer->lease = o->at_most_once ? 0 : (int)o->lease;
+	return 0;
+}
+
 int tq_next(struct tq_cli *cli)
 {
-	struct show_opts o = {0, NULL, NULL};
+	struct next_opts o = {0, 0, 0, 0, NULL};
+	struct ticket_store_offer offer;
 	struct ticket_queue *q = NULL;
 	const char *error;
-	char who[64];
+	char who[TICKET_CONSUMER_MAX + 1];
 	cJSON *obj = NULL;
 	int r, rc;
 
-	static const char usage_text[] = "next [--json] [--consumer NAME]";
-
-	if ((rc = start(cli, usage_text, &o, &q)) != TQ_OK)
+	if (next_args(cli, &o, &offer, who, sizeof(who)) < 0)
+		return TQ_USAGE;
+	if ((rc = tq_open(cli, &q)) != TQ_OK)
 		return rc;
-	snprintf(who, sizeof(who), "%s", o.consumer ? o.consumer : "");
-	if (o.consumer == NULL)
-		snprintf(who, sizeof(who), "pid %ld", (long)getpid());
-	r = ticket_json_next(q->store, who, &obj, &error);
+	r = ticket_json_next(q->store, &offer, &obj, &error);
 	if (r < 0)
 		log_error("%s", error);
 	else if (r == 1 && o.json)

@@ -69,19 +69,38 @@ int crypto_pkce_challenge(const char *verifier, char *out, size_t outsize)
 	return b64url(md, sizeof(md), out, outsize);
 }
 
+/* len bytes as 2*len lowercase hex digits and a NUL into out */
+static void hex_encode(const unsigned char *data, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[data[i] >> 4];
+		out[2 * i + 1] = hex[data[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int crypto_random_hex(size_t nbytes, char *out, size_t outsize)
+{
+	unsigned char buf[64];
+
+	if (nbytes > sizeof(buf) || outsize < 2 * nbytes + 1 ||
+	    RAND_bytes(buf, (int)nbytes) != 1)
+		return -1;
+	hex_encode(buf, nbytes, out);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
 void crypto_fingerprint(const char *data, size_t len,
 			char out[CRYPTO_FINGERPRINT_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	int i;
 
 	SHA256((const unsigned char *)data, len, md);
-	for (i = 0; i < CRYPTO_FINGERPRINT_LEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[CRYPTO_FINGERPRINT_LEN] = '\0';
+	hex_encode(md, CRYPTO_FINGERPRINT_LEN / 2, out);
 }
 
 int crypto_base64_encode(const void *data, size_t len, struct strbuf *out)

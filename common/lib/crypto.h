@@ -13,6 +13,10 @@
  * into out (needs 4*nbytes/3+2 bytes).  0, or -1. */
 int crypto_random_urlsafe(size_t nbytes, char *out, size_t outsize);
 
+/* crypto_random_hex - nbytes of randomness as 2*nbytes lowercase hex
+ * digits into out (needs 2*nbytes+1 bytes).  0, or -1. */
+int crypto_random_hex(size_t nbytes, char *out, size_t outsize);
+
 /* crypto_pkce_challenge - S256: base64url(SHA-256(verifier)), unpadded */
 int crypto_pkce_challenge(const char *verifier, char *out, size_t outsize);
 

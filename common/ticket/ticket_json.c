@@ -251,16 +251,21 @@ static int event_row(void *ctx, const struct ticket_store_event *ev,
 	cJSON_AddStringToObject(e, "subject", ev->subject);
 	cJSON_AddBoolToObject(e, "auto_answer", ev->auto_answer);
 	add_time(e, "created", ev->created);
+	cJSON_AddStringToObject(e, "claim", ev->claim);
+	if (ev->lease_until != 0)
+		add_time(e, "lease_until", ev->lease_until);
+	else
+		cJSON_AddNullToObject(e, "lease_until");
 	*obj_r = e;
 	return 0;
 }
 
-int ticket_json_next(struct ticket_store *st, const char *consumer,
-		     cJSON **obj_r, const char **error_r)
+int ticket_json_next(struct ticket_store *st,
+		     const struct ticket_store_offer *o, cJSON **obj_r,
+		     const char **error_r)
 {
 	cJSON *obj = NULL;
-	int r = ticket_store_claim_event(st, consumer, event_row, &obj,
-					 error_r);
+	int r = ticket_store_claim_event(st, o, event_row, &obj, error_r);
 
 	if (r != 1) {
 		cJSON_Delete(obj);

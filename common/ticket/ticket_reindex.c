@@ -7,9 +7,11 @@
  * replayed oldest first (by file time) into tickets.db.reindex, with
  * attachments into files.reindex/; ticket numbers come out the same
  * (they are derived from the message and the HMAC key), our replies
- * and status notes are recognised by their signed headers.  Events a
- * consumer already claimed in the old index stay claimed; without an
- * old index every event is marked handled (no flood of auto-answers).
+ * and status notes are recognised by their signed headers.  The
+ * consumers' state of the events in the old index (schema 1 or 2:
+ * claims, leases, acknowledgements) is carried over, so a running lease
+ * still holds and nothing acknowledged comes back; without an old index
+ * every event is marked acknowledged (no flood of auto-answers).
  * Then the new index and files replace the old ones.
  *
  * Missing only: indexes Maildir files the index does not have (after a
@@ -91,7 +93,8 @@ static void remove_tree(const char *path)
 	nftw(path, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Carry over which events were claimed; all, without an old index. */
+/* Carry over the events' claims, leases and acks; without an old index
+ * every event is acknowledged. */
 static void carry_claims(struct ticket_queue *q, const char *old_db)
 {
 	const char *error;

@@ -26,7 +26,17 @@
  * Failure modes: every SQLite error is returned as -1 with error_r;
  * ticket_store_temp_failure() says whether it was transient (BUSY,
  * LOCKED, FULL, IOERR, NOMEM, CANTOPEN, PROTOCOL) so `deliver` exits 75
- * and the MTA retries.  A database from a newer schema is refused.
+ * and the MTA retries.  A database from a newer schema is refused; one
+ * of schema 1 is upgraded in place (in one transaction) by whoever
+ * opens it first.
+ *
+ * Events (`ticketq next`, `ack`) are consumed at least once: a claim is
+ * a random token and a lease; an event is offered again once its lease
+ * ran out unacknowledged, so a consumer killed between `next` and `ack`
+ * loses nothing (another gets it: the one duplicate).  `ack` with the
+ * token is refused once the lease went to another claim.  At most once
+ * (the lease 0) acknowledges the event in the claiming transaction, as
+ * schema 1 did.
  */
 #include "oauthmail-config.h"
 
@@ -35,10 +45,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "lib/crypto.h"
 #include "lib/errorf.h"
 #include "ticket/ticket_ioerr.h"
 #include "ticket/ticket_store.h"
@@ -100,9 +112,28 @@ static const char *const schema_sql =
 	" auto_answer INTEGER NOT NULL,"
 	" created INTEGER NOT NULL,"
 	" claimed INTEGER,"
-	" claimed_by TEXT);"
-	"CREATE INDEX events_unclaimed ON events(claimed, id);"
-	"PRAGMA user_version = 1;";
+	" claimed_by TEXT,"
+	" lease_until INTEGER,"
+	" claim TEXT,"
+	" acked INTEGER,"
+	" acked_by TEXT);"
+	"CREATE INDEX events_pending ON events(id) WHERE acked IS NULL;"
+	"PRAGMA user_version = 2;";
+
+/* Schema 1 to 2: leases and acknowledgements.  What schema 1 handed
+ * out was gone for good (claimed = consumed): acknowledged, so nothing
+ * is offered again after the upgrade.  The columns go at the end, as in
+ * schema_sql. */
+static const char *const migrate_1_2_sql =
+	"ALTER TABLE events ADD COLUMN lease_until INTEGER;"
+	"ALTER TABLE events ADD COLUMN claim TEXT;"
+	"ALTER TABLE events ADD COLUMN acked INTEGER;"
+	"ALTER TABLE events ADD COLUMN acked_by TEXT;"
+	"UPDATE events SET acked = claimed, acked_by = claimed_by "
+	" WHERE claimed IS NOT NULL;"
+	"DROP INDEX IF EXISTS events_unclaimed;"
+	"CREATE INDEX events_pending ON events(id) WHERE acked IS NULL;"
+	"PRAGMA user_version = 2;";
 
 static int is_temp_code(int rc)
 {
@@ -225,6 +256,8 @@ static int run(struct ticket_store *st, int64_t *out, const char **error_r,
 	return ret;
 }
 
+/* Create (version 0) or upgrade (1) the schema under the write lock;
+ * the version is read again there: another process may have done it. */
 static int schema_create(struct ticket_store *st, const char **error_r)
 {
 	int64_t version = 0;
@@ -234,6 +267,8 @@ static int schema_create(struct ticket_store *st, const char **error_r)
 	if (run(st, &version, error_r, "PRAGMA user_version", "") < 0)
 		goto fail;
 	if (version == 0 && exec_sql(st, schema_sql, error_r) < 0)
+		goto fail;
+	if (version == 1 && exec_sql(st, migrate_1_2_sql, error_r) < 0)
 		goto fail;
 	return ticket_store_commit(st, error_r);
 fail:
@@ -256,7 +291,7 @@ static int schema_check(struct ticket_store *st, int create,
 				  (long long)version, TICKET_STORE_SCHEMA);
 		return -1;
 	}
-	if (!create) {
+	if (version == 0 && !create) {
 		*error_r = "tickets.db: empty index (run: ticketq reindex)";
 		return -1;
 	}
@@ -536,6 +571,54 @@ int ticket_store_check_file(const char *path, int busy_timeout,
 	return ret;
 }
 
+/* Copies the consumer state of the attached index's events onto ours
+ * (same message by dkey, same type).  %s: the old columns lease_until,
+ * claim, acked, acked_by (carry_cols). */
+static const char *const carry_fmt =
+	"UPDATE events SET claimed = o.claimed, claimed_by = o.claimed_by, "
+	" lease_until = o.lease_until, claim = o.claim, acked = o.acked, "
+	" acked_by = o.acked_by FROM (SELECT om.dkey, oe.type, oe.claimed, "
+	" oe.claimed_by, %s FROM old.events oe JOIN old.messages om "
+	" ON om.id = oe.message) o, messages m WHERE "
+	" m.id = events.message AND m.dkey = o.dkey AND o.type = events.type";
+
+/* By the old index's schema: schema 1 knew only "claimed", which
+ * meant consumed, so it counts as acknowledged. */
+static const char *carry_cols(int64_t version)
+{
+	if (version == 1)
+		return "NULL AS lease_until, NULL AS claim, "
+		       "oe.claimed AS acked, oe.claimed_by AS acked_by";
+	if (version == TICKET_STORE_SCHEMA)
+		return "oe.lease_until, oe.claim, oe.acked, oe.acked_by";
+	return NULL;
+}
+
+/* The copy, with old attached. */
+static int carry_attached(struct ticket_store *st, const char **error_r)
+{
+	int64_t version = 0;
+	const char *cols;
+	char *sql = NULL;
+	int r;
+
+	if (run(st, &version, error_r, "PRAGMA old.user_version", "") < 0)
+		return -1;
+	if ((cols = carry_cols(version)) == NULL) {
+		*error_r = errorf("tickets.db: the old index has schema %lld, "
+				  "not 1 or %d",
+				  (long long)version, TICKET_STORE_SCHEMA);
+		return -1;
+	}
+	if (asprintf(&sql, carry_fmt, cols) < 0) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	r = exec_sql(st, sql, error_r);
+	free(sql);
+	return r;
+}
+
 int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
 			      const char **error_r)
 {
@@ -546,21 +629,16 @@ int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
 		*error_r = "tickets.db: a quote in the old index's path";
 		return -1;
 	}
-	if (asprintf(&sql,
-		     "ATTACH DATABASE '%s' AS old;"
-		     "UPDATE events SET claimed = o.claimed, claimed_by = "
-		     " o.claimed_by FROM (SELECT om.dkey, oe.type, oe.claimed, "
-		     " oe.claimed_by FROM old.events oe JOIN old.messages om "
-		     " ON om.id = oe.message WHERE oe.claimed IS NOT NULL) o, "
-		     " messages m WHERE m.id = events.message AND "
-		     " m.dkey = o.dkey AND o.type = events.type;"
-		     "DETACH DATABASE old;",
-		     old_db) < 0) {
+	if (asprintf(&sql, "ATTACH DATABASE '%s' AS old", old_db) < 0) {
 		*error_r = "out of memory";
 		return -1;
 	}
 	r = exec_sql(st, sql, error_r);
 	free(sql);
+	if (r < 0)
+		return -1;
+	r = carry_attached(st, error_r);
+	sqlite3_exec(st->db, "DETACH DATABASE old", NULL, NULL, NULL);
 	return r;
 }
 
@@ -569,7 +647,8 @@ int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
 {
 	return run(st, NULL, error_r,
 		   "UPDATE events SET claimed = strftime('%s','now'), "
-		   "claimed_by = ? WHERE claimed IS NULL",
+		   "claimed_by = ?1, acked = strftime('%s','now'), "
+		   "acked_by = ?1 WHERE acked IS NULL",
 		   "t", consumer) < 0
 		       ? -1
 		       : 0;
@@ -784,30 +863,22 @@ int ticket_store_each_attachment(struct ticket_store *st, int64_t message,
 		       : 0;
 }
 
-/* The oldest unclaimed event, claimed: 1 (*event_r), 0 none, -1. */
-static int claim(struct ticket_store *st, const char *consumer,
-		 int64_t *event_r, const char **error_r)
+/* The oldest offerable event (not acknowledged, no lease or one that
+ * ran out before now) claimed with token: a lease of o->lease seconds,
+ * or acknowledged at once (o->lease 0).  1 (*event_r), 0 none, -1. */
+static int claim(struct ticket_store *st, const struct ticket_store_offer *o,
+		 const char *token, int64_t *event_r, const char **error_r)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(
-		    st->db,
-		    "UPDATE events SET claimed = strftime('%s','now'), "
-		    "claimed_by = ? WHERE id = (SELECT min(id) FROM events "
-		    "WHERE claimed IS NULL) RETURNING id",
-		    -1, &stmt, NULL) != SQLITE_OK)
-		return sql_fail(st, error_r);
-	sqlite3_bind_text(stmt, 1, consumer, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*event_r = sqlite3_column_int64(stmt, 0);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return sql_fail(st, error_r);
-	return *event_r != 0;
+	return run(st, event_r, error_r,
+		   "UPDATE events SET claimed = ?1, claimed_by = ?2, "
+		   "claim = ?3, lease_until = CASE WHEN ?4 > 0 THEN ?1 + ?4 "
+		   "END, acked = CASE WHEN ?4 = 0 THEN ?1 END, "
+		   "acked_by = CASE WHEN ?4 = 0 THEN ?2 END "
+		   "WHERE id = (SELECT id FROM events WHERE acked IS NULL AND "
+		   "(lease_until IS NULL OR lease_until < ?1) ORDER BY id "
+		   "LIMIT 1) RETURNING id",
+		   "itti", (int64_t)o->now, o->consumer, token,
+		   (int64_t)o->lease);
 }
 
 static int event_row(sqlite3_stmt *stmt, const struct visit *v,
@@ -823,28 +894,47 @@ static int event_row(sqlite3_stmt *stmt, const struct visit *v,
 		.from_addr = col_text(stmt, 6),
 		.subject = col_text(stmt, 7),
 		.created = (time_t)sqlite3_column_int64(stmt, 8),
+		.claim = col_text(stmt, 9),
+		.lease_until = (time_t)sqlite3_column_int64(stmt, 10),
 	};
 
 	return v->fn.event(v->ctx, &ev, error_r);
 }
 
-int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
+/* A fresh claim token into token (TICKET_CLAIM_LEN + 1 bytes). */
+static int new_token(struct ticket_store *st, char *token, const char **error_r)
+{
+	if (crypto_random_hex(TICKET_CLAIM_LEN / 2, token,
+			      TICKET_CLAIM_LEN + 1) == 0)
+		return 0;
+	st->temp = 1;
+	*error_r = "tickets.db: no random bytes for a claim token (OpenSSL)";
+	return -1;
+}
+
+int ticket_store_claim_event(struct ticket_store *st,
+			     const struct ticket_store_offer *o,
 			     ticket_store_event_fn *fn, void *ctx,
 			     const char **error_r)
 {
 	struct visit v = {.fn.event = fn, .ctx = ctx};
+	struct ticket_store_offer at = *o;
+	char token[TICKET_CLAIM_LEN + 1];
 	int64_t event = 0;
 	int r;
 
-	if (ticket_store_begin(st, error_r) < 0)
+	if (new_token(st, token, error_r) < 0 ||
+	    ticket_store_begin(st, error_r) < 0)
 		return -1;
-	r = claim(st, consumer, &event, error_r);
+	if (at.now == 0) /* after waiting for the lock: a full lease */
+		at.now = time(NULL);
+	r = claim(st, &at, token, &event, error_r);
 	if (r > 0)
 		r = each(st, event_row, &v, error_r,
 			 "SELECT e.id, e.type, e.ticket, e.auto_answer, "
 			 "m.message_id, m.kind, m.from_addr, m.subject, "
-			 "e.created FROM events e JOIN messages m ON "
-			 "m.id = e.message WHERE e.id = ?",
+			 "e.created, e.claim, e.lease_until FROM events e "
+			 "JOIN messages m ON m.id = e.message WHERE e.id = ?",
 			 "i", event);
 	if (r == 0 && event != 0) /* claimed, but its message is gone */
 		r = sql_fail(st, error_r);
@@ -853,4 +943,71 @@ int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
 		return r == 0 ? 0 : -1;
 	}
 	return 1;
+}
+
+/* The event as ack finds it, into v->ctx (struct ticket_store_ack). */
+static int ack_row(sqlite3_stmt *stmt, const struct visit *v,
+		   const char **error_r)
+{
+	struct ticket_store_ack *a = v->ctx;
+	const char *claim = col_text(stmt, 0), *by = col_text(stmt, 3);
+
+	(void)error_r;
+	snprintf(a->claim, sizeof(a->claim), "%s", claim ? claim : "");
+	a->acked = (time_t)sqlite3_column_int64(stmt, 1);
+	a->lease_until = (time_t)sqlite3_column_int64(stmt, 2);
+	snprintf(a->by, sizeof(a->by), "%s", by ? by : "");
+	return 0;
+}
+
+/* After the UPDATE: *a as the event is now. */
+static void ack_done(struct ticket_store_ack *a, const char *consumer,
+		     time_t now)
+{
+	a->acked = now;
+	if (consumer != NULL)
+		snprintf(a->by, sizeof(a->by), "%s", consumer);
+	else if (a->by[0] == '\0')
+		snprintf(a->by, sizeof(a->by), "ack");
+}
+
+/* What acknowledging does to the event ack_row read. */
+static enum ticket_ack ack_outcome(const struct ticket_store_ack *a,
+				   const char *claim)
+{
+	if (claim != NULL && strcmp(claim, a->claim) != 0)
+		return TICKET_ACK_LOST;
+	return a->acked != 0 ? TICKET_ACK_ALREADY : TICKET_ACK_DONE;
+}
+
+int ticket_store_ack_event(struct ticket_store *st, int64_t event,
+			   const char *claim, const char *consumer, time_t now,
+			   struct ticket_store_ack *a_r, const char **error_r)
+{
+	struct visit v = {.ctx = a_r};
+	int r;
+
+	memset(a_r, 0, sizeof(*a_r));
+	if (ticket_store_begin(st, error_r) < 0)
+		return -1;
+	if (now == 0)
+		now = time(NULL);
+	r = each(st, ack_row, &v, error_r,
+		 "SELECT claim, acked, lease_until, CASE WHEN acked IS NULL "
+		 "THEN claimed_by ELSE acked_by END FROM events WHERE id = ?",
+		 "i", event);
+	a_r->outcome = r == 0 ? TICKET_ACK_UNKNOWN : ack_outcome(a_r, claim);
+	if (r > 0 && a_r->outcome == TICKET_ACK_DONE)
+		r = run(st, NULL, error_r,
+			"UPDATE events SET acked = ?1, acked_by = "
+			"coalesce(?2, claimed_by, 'ack'), claimed = "
+			"coalesce(claimed, ?1) WHERE id = ?3",
+			"iti", (int64_t)now, consumer, event);
+	if (r >= 0 && a_r->outcome == TICKET_ACK_DONE)
+		ack_done(a_r, consumer, now);
+	if (r < 0 || ticket_store_commit(st, error_r) < 0) {
+		ticket_store_rollback(st);
+		return -1;
+	}
+	return 0;
 }

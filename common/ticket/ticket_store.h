@@ -10,7 +10,10 @@
 struct ticket_store;
 struct ticket_strv;
 
-#define TICKET_STORE_SCHEMA 1
+#define TICKET_STORE_SCHEMA 2
+
+#define TICKET_CLAIM_LEN 16    /* hex digits of a claim token */
+#define TICKET_CONSUMER_MAX 64 /* bytes of a consumer's name */
 
 /* A message row as stored. */
 struct ticket_store_msg {
@@ -157,6 +160,8 @@ struct ticket_store_event {
 	const char *from_addr; /* or NULL */
 	const char *subject;
 	time_t created;
+	const char *claim;  /* the claim token: ack with it */
+	time_t lease_until; /* 0: at most once, acknowledged already */
 };
 
 typedef int ticket_store_ticket_fn(void *ctx,
@@ -221,14 +226,53 @@ int ticket_store_newest_message(struct ticket_store *st, uint64_t ticket,
 				ticket_store_entry_fn *fn, void *ctx,
 				const char **error_r);
 
+/* How `next` hands out an event. */
+struct ticket_store_offer {
+	const char *consumer; /* claimed_by (and acked_by, at most once) */
+	time_t now;	      /* 0: the clock once the write lock is held */
+	int lease; /* seconds the claim holds the event; 0: at most once,
+		    * acknowledged in the claiming transaction */
+};
+
 /* ticket_store_claim_event - in one transaction, claim the oldest
- * unclaimed event for consumer and pass it to fn; when fn or the read
- * fails the claim is rolled back (two consumers never get the same
- * event, one that cannot be read stays unclaimed).  1 claimed, 0 none
- * pending, -1. */
-int ticket_store_claim_event(struct ticket_store *st, const char *consumer,
+ * event that is not acknowledged and has no lease (or one that ran
+ * out before o->now) with a fresh claim token and a lease of o->lease
+ * seconds (lease_until = now + lease, offered again only after that
+ * second), and pass it to fn; when fn or the read fails the claim is
+ * rolled back (two consumers never hold the same event at once, one
+ * that cannot be read stays offerable).  1 claimed, 0 none offerable,
+ * -1. */
+int ticket_store_claim_event(struct ticket_store *st,
+			     const struct ticket_store_offer *o,
 			     ticket_store_event_fn *fn, void *ctx,
 			     const char **error_r);
+
+/* What ticket_store_ack_event found and did. */
+enum ticket_ack {
+	TICKET_ACK_DONE,    /* acknowledged now */
+	TICKET_ACK_ALREADY, /* acknowledged before: nothing done */
+	TICKET_ACK_LOST,    /* the claim given is not the event's claim
+			     * (its lease ran out and another took it):
+			     * nothing done */
+	TICKET_ACK_UNKNOWN, /* no such event */
+};
+
+struct ticket_store_ack {
+	enum ticket_ack outcome;
+	char claim[TICKET_CLAIM_LEN + 1]; /* the event's claim; "" none */
+	time_t acked;			  /* when acknowledged; 0 not yet */
+	time_t lease_until;		  /* its claim's lease; 0 none */
+	char by[TICKET_CONSUMER_MAX + 1]; /* acked_by, or else claimed_by */
+};
+
+/* ticket_store_ack_event - acknowledge event (done: never offered
+ * again), in one transaction, at now (0: the clock once the write lock
+ * is held).  With claim (else NULL: whatever holds it), only when that
+ * is still the event's claim.  acked_by is consumer, NULL: the claim's
+ * consumer.  0 with *a_r, or -1. */
+int ticket_store_ack_event(struct ticket_store *st, int64_t event,
+			   const char *claim, const char *consumer, time_t now,
+			   struct ticket_store_ack *a_r, const char **error_r);
 
 /* ticket_store_unsynced - no fsync at all: a private index being
  * rebuilt (synced once as a whole before it is put in place), or a
@@ -243,13 +287,15 @@ int ticket_store_unsynced(struct ticket_store *st, const char **error_r);
 int ticket_store_check_file(const char *path, int busy_timeout,
 			    const char **why_r);
 
-/* ticket_store_carry_claims - events claimed in the index at old_db
- * (same message, same type) are claimed here too.  0, or -1. */
+/* ticket_store_carry_claims - the consumer state of the events in the
+ * index at old_db (schema 1 or 2; same message, same type) is copied
+ * here: claims, leases, acknowledgements (schema 1's claims count as
+ * acknowledged).  0, or -1. */
 int ticket_store_carry_claims(struct ticket_store *st, const char *old_db,
 			      const char **error_r);
 
-/* ticket_store_claim_all - mark every unclaimed event claimed by
- * consumer.  0, or -1. */
+/* ticket_store_claim_all - mark every unacknowledged event claimed and
+ * acknowledged by consumer.  0, or -1. */
 int ticket_store_claim_all(struct ticket_store *st, const char *consumer,
 			   const char **error_r);
 

@@ -147,17 +147,50 @@ tq next --json --consumer two >"$T/ev2"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 keys = {"event", "type", "ticket", "message_id", "kind", "from", "subject",
-        "auto_answer", "created"}
+        "auto_answer", "created", "claim", "lease_until"}
 assert set(a) == keys, sorted(a)
 assert a["type"] == "ticket" and a["ticket"] == sys.argv[3], a
 assert b["ticket"] == sys.argv[4] and b["event"] > a["event"], b
 assert a["auto_answer"] is True and a["message_id"].startswith("<")
+assert len(a["claim"]) == 16 and a["claim"] != b["claim"], (a, b)
+assert a["lease_until"].endswith("Z"), a
 print("events ok")
 EOF
 t_grep "events ok" "$T/out" "events in order, JSON shape"
-tq next >/dev/null
+tq next >"$T/out"
+read -r word ev3 word2 claim3 until3 rest <"$T/out"
+t_eq "$word $word2 $until3" "event claim until" "next's text form: event N claim TOKEN until TIME"
 tq next >/dev/null
 t_eq $? 3 "nothing pending: 3"
+
+# --- ack: with the claim, idempotent, a stale claim refused (5)
+ev1=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["event"])' "$T/ev1")
+c1=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["claim"])' "$T/ev1")
+tq ack "$ev1" --claim "$c1" >"$T/out"
+t_eq $? 0 "ack"
+t_grep "^event $ev1 acknowledged" "$T/out" "ack says so"
+t_eq "$(rows "SELECT acked_by FROM events WHERE id = $ev1")" one "acked by the claim's consumer"
+tq ack "$ev1" --claim "$c1" >"$T/out"
+t_eq $? 0 "ack again: 0"
+t_grep "already acknowledged \(by one at " "$T/out" "ack again: a note"
+tq ack "$ev1" --claim 0123456789abcdef >/dev/null 2>"$T/err"
+t_eq $? 5 "ack with another claim: 5"
+t_grep "went to claim $c1" "$T/err" "names the claim that has it"
+tq ack "$ev3" --claim "$claim3" --consumer robot >/dev/null
+t_eq "$(rows "SELECT acked_by FROM events WHERE id = $ev3")" robot "ack --consumer"
+tq ack 999999 >/dev/null 2>&1
+t_eq $? 3 "ack of no such event: 3"
+for bad in "x" "0" "1 --claim 0123" "1 --claim 0123456789ABCDEF" "1 --consumer="; do
+	# shellcheck disable=SC2086
+	tq ack $bad >/dev/null 2>&1
+	t_eq $? 1 "ack $bad: usage"
+done
+for bad in "--lease 0" "--lease 86401" "--lease 5s" "--lease 5 --at-most-once" "extra"; do
+	# shellcheck disable=SC2086
+	tq next $bad >/dev/null 2>&1
+	t_eq $? 1 "next $bad: usage"
+done
+t_eq "$(rows "SELECT count(*) FROM events WHERE acked IS NULL")" 1 "one event leased, not acknowledged"
 
 # --- reply
 printf 'Hello Alice,\nplease try tray 2.\n' | tq reply "$A" >"$T/out"

@@ -29,6 +29,14 @@ static void test_pkce(void)
 	check_true("differs", strcmp(r1, r2) != 0);
 	check_true("url-safe", strpbrk(r1, "+/=") == NULL);
 	check_int("too small", crypto_random_urlsafe(32, r1, 10), -1);
+	check_int("hex", crypto_random_hex(8, r1, 17), 0);
+	check_int("hex 2", crypto_random_hex(8, r2, 17), 0);
+	check_int("16 digits", (long long)strlen(r1), 16);
+	check_true("hex differs", strcmp(r1, r2) != 0);
+	check_true("lowercase hex",
+		   strspn(r1, "0123456789abcdef") == strlen(r1));
+	check_int("hex too small", crypto_random_hex(8, r1, 16), -1);
+	check_int("hex too many", crypto_random_hex(65, r1, sizeof(r1)), -1);
 }
 
 struct b64_case {

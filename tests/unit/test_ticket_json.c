@@ -105,11 +105,12 @@ static void test_list(struct ticket_store *st)
 
 static void test_next(struct ticket_store *st, uint64_t t)
 {
+	struct ticket_store_offer o = {"tester", 1000000000, 300};
 	const char *error = NULL;
 	char id[32], *got;
 	cJSON *obj = NULL;
 
-	check_int("next", ticket_json_next(st, "tester", &obj, &error), 1);
+	check_int("next", ticket_json_next(st, &o, &obj, &error), 1);
 	snprintf(id, sizeof(id), "\"%llu\"", (unsigned long long)t);
 	got = at(obj, "ticket");
 	check_str("next: the ticket", got, id);
@@ -123,22 +124,35 @@ static void test_next(struct ticket_store *st, uint64_t t)
 	got = at(obj, "message_id");
 	check_str("next: its message", got, "\"<a1@customer.test>\"");
 	free(got);
-	cJSON_Delete(obj);
-	obj = NULL;
-	check_int("next 2", ticket_json_next(st, "tester", &obj, &error), 1);
-	got = at(obj, "auto_answer");
-	check_str("next 2: the robot's, never answered", got, "false");
+	got = at(obj, "lease_until");
+	check_str("next: the lease", got, "\"2001-09-09T01:51:40Z\"");
+	free(got);
+	got = at(obj, "claim");
+	check_true("next: a claim of 16 hex digits",
+		   got && strlen(got) == 18 &&
+			   strspn(got + 1, "0123456789abcdef") == 16);
 	free(got);
 	cJSON_Delete(obj);
 	obj = NULL;
-	check_int("next 3", ticket_json_next(st, "tester", &obj, &error), 1);
+	o.lease = 0; /* at most once */
+	check_int("next 2", ticket_json_next(st, &o, &obj, &error), 1);
+	got = at(obj, "auto_answer");
+	check_str("next 2: the robot's, never answered", got, "false");
+	free(got);
+	got = at(obj, "lease_until");
+	check_str("next 2: at most once, no lease", got, "null");
+	free(got);
 	cJSON_Delete(obj);
 	obj = NULL;
-	check_int("then none", ticket_json_next(st, "tester", &obj, &error), 0);
+	check_int("next 3", ticket_json_next(st, &o, &obj, &error), 1);
+	cJSON_Delete(obj);
+	obj = NULL;
+	check_int("then none", ticket_json_next(st, &o, &obj, &error), 0);
 }
 
 static void test_busy(struct ticket_store *st)
 {
+	struct ticket_store_offer o = {"t", 1000000000, 300};
 	const char *error = NULL;
 	sqlite3 *other = NULL;
 	cJSON *obj = NULL;
@@ -147,7 +161,7 @@ static void test_busy(struct ticket_store *st)
 	snprintf(path, sizeof(path), "%s/%s", dir, TICKET_DB_NAME);
 	sqlite3_open(path, &other);
 	sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
-	check_int("busy: next", ticket_json_next(st, "t", &obj, &error), -1);
+	check_int("busy: next", ticket_json_next(st, &o, &obj, &error), -1);
 	check_int("busy: transient", ticket_store_temp_failure(st), 1);
 	sqlite3_exec(other, "ROLLBACK; DROP TABLE attachments", NULL, NULL,
 		     NULL);

@@ -410,9 +410,10 @@ static void check_order(void)
 
 static int claim(struct ticket_queue *q, const char *consumer)
 {
+	struct ticket_store_offer o = {consumer, time(NULL), 300};
 	const char *error = NULL;
 	cJSON *obj = NULL;
-	int r = ticket_json_next(q->store, consumer, &obj, &error);
+	int r = ticket_json_next(q->store, &o, &obj, &error);
 
 	cJSON_Delete(obj);
 	return r;
