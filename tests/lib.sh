@@ -19,6 +19,7 @@ t_pids=""
 
 t_init() {
 	t_name=$1
+	t_started=$(date +%s)
 	mkdir -p "$builddir/tmp/logs" "$builddir/tmp/secrets"
 	T=$(mktemp -d "$builddir/tmp/$t_name.XXXXXX") || exit 99
 	chmod 755 "$T"
@@ -106,8 +107,9 @@ t_nogrep() {
 
 # t_done - end of test: exit with the tally
 t_done() {
-	if [ "$t_failed" -ne 0 ]; then echo "$t_name: $t_failed failed"; exit 1; fi
-	echo "$t_name: passed"
+	t_secs=$(($(date +%s) - ${t_started:-$(date +%s)}))
+	if [ "$t_failed" -ne 0 ]; then echo "$t_name: $t_failed failed (${t_secs} s)"; exit 1; fi
+	echo "$t_name: passed (${t_secs} s)"
 	exit 0
 }
 

@@ -10,13 +10,13 @@
 # of a killed consumer (or one refused with 5) among its records; each
 # killed consumer left at most one unacknowledged record.  Kills follow
 # progress (acks), not the clock, so the run does not depend on speed.
-# Under OAUTHMAIL_VALGRIND=1: 30 events, a 10 s lease, and an exit 99
+# Under OAUTHMAIL_VALGRIND=1: 15 events, an 8 s lease, and an exit 99
 # (a valgrind error) of next or ack fails the test.
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init ticketq_consumers
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
 N=300 LEASE=2 KMAX=10 LIMIT=120
-[ -n "${OAUTHMAIL_VALGRIND:-}" ] && N=30 LEASE=10 KMAX=4 LIMIT=900
+[ -n "${OAUTHMAIL_VALGRIND:-}" ] && N=15 LEASE=8 KMAX=3 LIMIT=600
 CONSUMERS="1 2 3"
 Q=$T/q
 L=$T/log

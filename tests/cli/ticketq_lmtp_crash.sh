@@ -54,16 +54,21 @@ wait "$CPID"
 t_eq $? 0 "the client got a 250 for every message in the end ($kills kill -9s of the server)"
 [ "$kills" -ge 3 ] && t_pass "the server was killed at least 3 times" ||
 	t_fail "only $kills kills: the run was too short to show anything"
+# the last server may have just been started: a session first (its 220
+# comes from the poll loop, after the SIGTERM handler is set), so the
+# TERM cannot land in the shell before exec and be lost
+printf 'QUIT\r\n' | $CLIENT "unix:$S" raw >/dev/null
 kill -TERM "$SPID"
 wait "$SPID"
 t_eq "$(rows "SELECT count(*) FROM messages")" "$N" "every message indexed exactly once"
 t_eq "$(rows "SELECT count(DISTINCT message_id) FROM messages")" "$N" "no Message-ID twice"
 t_eq "$(ls "$Q/new" "$Q/cur" 2>/dev/null | grep -c '^[0-9a-f]')" "$N" "every message once in the Maildir"
-missing=0
-for f in $(sed -n 's/ 250$//p' "$T/acked" | sort -u); do
-	n=$(basename "$f" .eml)
-	[ "$(rows "SELECT count(*) FROM messages WHERE message_id = 'crash-$n@client.test'")" = 1 ] ||
-		missing=$((missing + 1))
-done
+# one query for all (a python3 start per message took 20 s)
+missing=$(sed -n 's|.*/\([0-9]*\)\.eml 250$|crash-\1@client.test|p' "$T/acked" | sort -u |
+	"$PYTHON3" -c 'import sqlite3,sys
+c = sqlite3.connect(sys.argv[1])
+print(sum(1 for m in sys.stdin.read().split()
+          if c.execute("SELECT count(*) FROM messages WHERE message_id = ?", (m,)).fetchone()[0] != 1))' "$Q/tickets.db")
+[ "$(sort -u "$T/acked" | wc -l)" -ge "$N" ] || t_fail "the client logged fewer 250s than messages"
 t_eq "$missing" 0 "no message whose 250 was sent is missing"
 t_done
