@@ -85,6 +85,9 @@
 # pf_queue_count DIR        messages in the queue
 # pf_wait_queue_empty DIR [SECONDS]   wait (default 30 s) for an empty queue;
 #                           fails showing the queue when time runs out
+# pf_queue_why DIR          one line per queued message: its queue (active,
+#                           deferred, hold...), why it waits, and the log's
+#                           last line about it (for a failure to show)
 # pf_log DIR                print the path of the instance's log
 # pf_pids DIR               pids of every process of the instance
 # pf_need                   skip unless a private instance can run here
@@ -407,8 +410,13 @@ pf_create() {
 		cp /etc/postfix/master.cf "$pc_dir/etc/master.cf"
 	fi || return 1
 	pc_c=$pc_dir/etc
+	# qmgr: a queue file found locked (a delivery agent reports its
+	# status before it closes the file, so under load the retry can
+	# come first) is put back into incoming for 60 s, and incoming is
+	# scanned again only on a trigger: master's qmgr wakeup, 300 s by
+	# default.  5 s keeps such a retry within a test's wait.
 	postconf -c "$pc_c" -MX smtp/inet &&
-		postconf -c "$pc_c" -F '*/*/chroot = n' &&
+		postconf -c "$pc_c" -F '*/*/chroot = n' 'qmgr/unix/wakeup = 5' &&
 		postconf -c "$pc_c" -e \
 			compatibility_level=3.6 \
 			"queue_directory=$pc_queue" \
@@ -510,6 +518,20 @@ pf_queue_count() {
 	find "$1/queue/maildrop" "$1/queue/incoming" "$1/queue/active" \
 		"$1/queue/deferred" "$1/queue/hold" -type f 2>/dev/null |
 		wc -l | tr -d ' '
+}
+
+pf_queue_why() {
+	postqueue -c "$1/etc" -j 2>/dev/null |
+		"$PYTHON3" -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    why = "; ".join(r.get("delay_reason", "") for r in m.get("recipients", []))
+    print("%s %s: %s" % (m.get("queue_id"), m.get("queue_name"), why or "no attempt yet"))
+' | while read -r pqw_id pqw_rest; do
+		pqw_last=$(grep -h " $pqw_id: " "$(pf_log "$1")" 2>/dev/null | tail -n 1 | cut -c1-240)
+		echo "$pqw_id $pqw_rest | last log line: ${pqw_last:-none}"
+	done
 }
 
 pf_wait_queue_empty() {
