@@ -6,8 +6,11 @@
  *   - sockets are non-blocking; each session has its own input and
  *     output buffers, and input is read only while its replies are
  *     being taken (a client that sends without reading waits);
- *   - deliveries run in the loop, one message at a time: a reply is
- *     queued only after lmtp_session's hooks stored the message;
+ *   - deliveries run in the loop: after each round of input, every
+ *     session whose message is complete goes into one call of the
+ *     deliver hook (one commit round for the group: messages that
+ *     arrived while the last one was being made durable share the
+ *     next), and its replies are queued only after that returned;
  *   - IDLE_MS after the last work, hooks->idle lets the queues go;
  *   - at most max_sessions at once; one more is accepted, told
  *     "421 4.3.2" and closed, never dropped silently;
@@ -45,6 +48,7 @@ struct server {
 	const struct lmtp_hooks *hooks;
 	struct conn **conns;
 	size_t max;
+	struct lmtp_job **jobs; /* a delivery round's, max * LMTP_RCPT_MAX */
 	int timeout_ms;
 	long long accept_pause_until;
 	int busy; /* the last round had work: hooks->idle is due */
@@ -176,6 +180,33 @@ static void serve_conn(struct server *sv, size_t i, short revents)
 		conn_timeout(sv, i);
 }
 
+/* Every session whose message is complete: their jobs in one call of
+ * the deliver hook, then their replies (the next message a session
+ * had sent already may be complete then: the caller comes again).
+ * The number of sessions served. */
+static size_t deliver_round(struct server *sv)
+{
+	struct conn *c;
+	size_t i, n = 0, served = 0;
+
+	for (i = 0; i < sv->max; i++)
+		if ((c = sv->conns[i]) != NULL &&
+		    c->s.state == LMTP_STATE_DELIVER)
+			n += lmtp_session_jobs(&c->s, sv->jobs + n);
+	if (n > 0)
+		sv->hooks->deliver(sv->hooks->ctx, sv->jobs, n);
+	for (i = 0; i < sv->max; i++) {
+		if ((c = sv->conns[i]) == NULL ||
+		    c->s.state != LMTP_STATE_DELIVER)
+			continue;
+		served++;
+		lmtp_session_delivered(&c->s);
+		if (conn_write(c) < 0)
+			conn_close(sv, i);
+	}
+	return served;
+}
+
 /* One round of poll() over the listener and every session. */
 static int one_round(struct server *sv, int lfd, struct pollfd *pfd,
 		     size_t *slot)
@@ -202,6 +233,8 @@ static int one_round(struct server *sv, int lfd, struct pollfd *pfd,
 		return -1;
 	for (i = 1; i < n; i++)
 		serve_conn(sv, slot[i], pfd[i].revents);
+	while (deliver_round(sv) > 0)
+		;
 	if (pfd[0].revents & POLLIN)
 		accept_one(sv, lfd);
 	return 0;
@@ -211,14 +244,16 @@ int lmtp_server_run(int lfd, const struct lmtp_hooks *hooks,
 		    size_t max_sessions, int timeout_s,
 		    volatile sig_atomic_t *stop)
 {
-	struct server sv = {hooks, NULL, max_sessions, timeout_s * 1000, 0, 0};
+	struct server sv = {hooks, NULL, max_sessions, NULL, timeout_s * 1000,
+			    0,	   0};
 	struct pollfd *pfd = calloc(max_sessions + 1, sizeof(*pfd));
 	size_t *slot = calloc(max_sessions + 1, sizeof(*slot));
 	size_t i;
 	int r = 0;
 
 	sv.conns = calloc(max_sessions, sizeof(*sv.conns));
-	if (pfd == NULL || slot == NULL || sv.conns == NULL)
+	sv.jobs = calloc(max_sessions * LMTP_RCPT_MAX, sizeof(*sv.jobs));
+	if (pfd == NULL || slot == NULL || sv.conns == NULL || sv.jobs == NULL)
 		r = -1;
 	set_nonblocking(lfd);
 	while (r == 0 && !*stop)
@@ -227,6 +262,7 @@ int lmtp_server_run(int lfd, const struct lmtp_hooks *hooks,
 		if (sv.conns[i] != NULL)
 			conn_close(&sv, i);
 	free(sv.conns);
+	free(sv.jobs);
 	free(pfd);
 	free(slot);
 	return r;

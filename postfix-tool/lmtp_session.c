@@ -1,7 +1,9 @@
 /*
  * lmtp_session.c - one LMTP session of `ticketq lmtp` (RFC 2033): the
  * commands in order, the message into an anonymous file, one reply
- * per recipient once the hooks have stored it (or said why not).
+ * per recipient once the server's delivery round has stored it (or
+ * said why not): the session waits in state DELIVER meanwhile, its
+ * further input unread.
  *
  * Rules:
  *   - lines end in CRLF; a bare LF, in a command or in the message, is
@@ -197,51 +199,69 @@ static void flush_chunk(struct lmtp_session *s)
 	strbuf_reset(&s->chunk);
 }
 
-/* The reply for recipient i: its queue's delivery, made for the first
- * recipient of that queue (one copy per queue, as a message without a
- * Message-ID would otherwise be stored once per recipient). */
-static void deliver_rcpt(struct lmtp_session *s, size_t i,
-			 char (*replies)[LMTP_REPLY_MAX])
+/* The message is complete: one job per queue among its recipients
+ * (one copy per queue, as a message without a Message-ID would
+ * otherwise be stored once per recipient), for the server's delivery
+ * round. */
+static void message_complete(struct lmtp_session *s)
 {
-	size_t j;
-
-	for (j = 0; j < i; j++)
-		if (strcmp(s->rcpt[j].dir, s->rcpt[i].dir) == 0)
-			break;
-	if (j < i)
-		memcpy(replies[i], replies[j], LMTP_REPLY_MAX);
-	else if (s->data.too_large)
-		snprintf(replies[i], LMTP_REPLY_MAX,
-			 "552 5.3.4 Message too big for the ticket queue");
-	else if (s->bad_data || s->data.failed ||
-		 lseek(s->data_fd, 0, SEEK_SET) < 0)
-		snprintf(replies[i], LMTP_REPLY_MAX,
-			 "451 4.3.0 Cannot hold the message: out of memory");
-	else
-		s->hooks->deliver(s->hooks->ctx, s->data_fd, s->sender,
-				  s->rcpt[i].address, s->rcpt[i].dir,
-				  replies[i]);
-}
-
-/* The message is complete: a reply for each recipient, in order. */
-static void deliver_all(struct lmtp_session *s)
-{
-	static char replies[LMTP_RCPT_MAX][LMTP_REPLY_MAX];
-	size_t i;
+	struct lmtp_job *job;
+	size_t i, j;
 
 	flush_chunk(s);
+	s->njobs = 0;
 	for (i = 0; i < s->nrcpt; i++) {
-		deliver_rcpt(s, i, replies);
-		reply(s, replies[i]);
+		for (j = 0; j < s->njobs; j++)
+			if (strcmp(s->jobs[j].dir, s->rcpt[i].dir) == 0)
+				break;
+		s->rcpt[i].job = j;
+		if (j < s->njobs)
+			continue;
+		job = &s->jobs[s->njobs++];
+		job->fd = s->data_fd;
+		job->sender = s->sender;
+		job->recipient = s->rcpt[i].address;
+		job->dir = s->rcpt[i].dir;
+		snprintf(job->reply, LMTP_REPLY_MAX,
+			 "451 4.3.0 Not delivered: internal error");
 	}
+	s->state = LMTP_STATE_DELIVER;
+}
+
+size_t lmtp_session_jobs(struct lmtp_session *s, struct lmtp_job **jobs_r)
+{
+	const char *known = NULL;
+	size_t i, n = 0;
+
+	if (s->data.too_large)
+		known = "552 5.3.4 Message too big for the ticket queue";
+	else if (s->bad_data || s->data.failed)
+		known = "451 4.3.0 Cannot hold the message: out of memory";
+	for (i = 0; i < s->njobs; i++) {
+		if (known != NULL)
+			snprintf(s->jobs[i].reply, LMTP_REPLY_MAX, "%s", known);
+		else
+			jobs_r[n++] = &s->jobs[i];
+	}
+	return n;
+}
+
+void lmtp_session_delivered(struct lmtp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrcpt; i++)
+		reply(s, s->jobs[s->rcpt[i].job].reply);
+	s->njobs = 0;
 	s->state = LMTP_STATE_IDLE;
 	reset_transaction(s);
+	lmtp_session_input(s);
 }
 
 static void on_data_line(struct lmtp_session *s, const char *line, size_t len)
 {
 	if (lmtp_data_line(&s->data, line, len, &s->chunk) == 1) {
-		deliver_all(s);
+		message_complete(s);
 		return;
 	}
 	if (s->chunk.len >= CHUNK_FLUSH)
@@ -262,7 +282,7 @@ void lmtp_session_input(struct lmtp_session *s)
 	enum lmtp_line r;
 	size_t max;
 
-	while (s->state != LMTP_STATE_DONE) {
+	while (s->state != LMTP_STATE_DONE && s->state != LMTP_STATE_DELIVER) {
 		max = s->state == LMTP_STATE_DATA ? LMTP_DATA_LINE_MAX
 						  : LMTP_COMMAND_MAX;
 		r = lmtp_next_line(s->in + used, s->inlen - used, max,

@@ -10,8 +10,11 @@
  * Without --listen the socket comes from systemd (LISTEN_FDS, a
  * ticketq-lmtp.socket with Accept=no).  Each recipient's message goes
  * through the same library path as `ticketq deliver` (ticket_deliver:
- * durable raw copy in the Maildir, then the index), and its 250 is
- * sent only after that returned; the replies:
+ * durable raw copy in the Maildir, then the index), in groups: the
+ * messages whose DATA ended in one round of the server are each made
+ * durable in tmp/, linked into new/ together, new/ fsync'd once for
+ * all of them, then indexed; a 250 is sent only after that; the
+ * replies:
  *
  *   250 2.0.0  stored (or a duplicate of a stored message)
  *   452 4.3.1  disk full (or over quota): Postfix retries
@@ -40,6 +43,7 @@
 #include "lmtp_server.h"
 #include "ticket/ticket_config.h"
 #include "ticket/ticket_deliver.h"
+#include "ticket/ticket_maildir.h"
 #include "ticket/ticket_qmap.h"
 #include "ticketq.h"
 
@@ -66,6 +70,7 @@ struct lmtp_ctx {
 				     * messages, released when idle */
 	size_t nqueues;
 	long long held_since; /* when the open queues were locked */
+	unsigned long long messages, rounds; /* delivered, commit rounds */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -224,30 +229,141 @@ static enum ticket_status queue_for(struct lmtp_ctx *ctx, const char *dir,
 	return st;
 }
 
-/* The lmtp_session hook: one recipient's copy into its queue. */
-static void deliver_one(void *vctx, int fd, const char *sender,
-			const char *recipient, const char *dir, char *reply)
-{
-	struct ticket_deliver_opts in = {.from = TICKET_FROM_FD, .in_fd = fd};
-	struct ticket_queue *q = NULL;
+/* One message of a group on its way into a queue. */
+struct held {
+	struct lmtp_job *job;
 	struct ticket_delivery d;
-	enum ticket_status st;
-	const char *error = "unknown error";
+	struct ticket_spool sp;
+	int pending; /* its reply waits for the group's next step */
+};
 
-	memset(&d, 0, sizeof(d));
-	in.sender = sender;
-	in.recipient = recipient;
-	st = queue_for(vctx, dir, &q, &error);
-	if (st == TICKET_OK)
-		st = ticket_deliver(q, &in, &d, &error);
-	if (st == TICKET_OK)
-		reply_stored(q, &d, recipient, reply);
+static void held_failed(struct held *h, enum ticket_status st,
+			const char *error)
+{
+	reply_failed(st, error, h->job->recipient, h->job->reply);
+	h->pending = 0;
+}
+
+/* Step 1: durable in tmp/ and parsed (TICKET_STORED), or its reply is
+ * known now (too large, empty, a fault). */
+static void hold_one(struct ticket_queue *q, struct held *h)
+{
+	struct ticket_deliver_opts in = {.from = TICKET_FROM_FD, .hold = 1};
+	const char *error = "unknown error";
+	enum ticket_status st;
+
+	in.in_fd = h->job->fd;
+	in.sender = h->job->sender;
+	in.recipient = h->job->recipient;
+	in.spool = &h->sp;
+	h->pending = 0;
+	if (lseek(h->job->fd, 0, SEEK_SET) < 0) {
+		held_failed(h, TICKET_ERR_TEMP, strerror(errno));
+		return;
+	}
+	st = ticket_deliver(q, &in, &h->d, &error);
+	if (st != TICKET_OK)
+		held_failed(h, st, error);
+	else if (h->d.outcome != TICKET_STORED)
+		reply_stored(q, &h->d, h->job->recipient, h->job->reply);
 	else
-		reply_failed(st, error, recipient, reply);
-	ticket_delivery_done(&d);
+		h->pending = 1;
+}
+
+/* Step 2: linked into new/, not yet durable there. */
+static void link_one(struct ticket_queue *q, struct held *h)
+{
+	struct ticket_deliver_opts in = {.from = TICKET_FROM_HELD,
+					 .defer_sync = 1};
+	const char *error = "unknown error";
+	enum ticket_status st;
+
+	in.spool = &h->sp;
+	st = ticket_deliver(q, &in, &h->d, &error);
+	if (st != TICKET_OK)
+		held_failed(h, st, error);
+}
+
+/* Step 4: new/ is synced: the index, then the reply. */
+static void index_one(struct ticket_queue *q, struct held *h)
+{
+	struct ticket_deliver_opts in = {.from = TICKET_FROM_LINKED};
+	const char *error = "unknown error";
+	enum ticket_status st = ticket_deliver(q, &in, &h->d, &error);
+
+	if (st != TICKET_OK)
+		held_failed(h, st, error);
+	else
+		reply_stored(q, &h->d, h->job->recipient, h->job->reply);
+}
+
+/* The group's messages for one queue: each durable in tmp/, all
+ * linked into new/, one fsync of new/ for all, then each indexed; no
+ * reply is sent before the hook returns. */
+static void deliver_group(struct lmtp_ctx *ctx, struct held *h, size_t n)
+{
+	struct ticket_queue *q = NULL;
+	const char *error = "unknown error";
+	enum ticket_status st;
+	size_t i, linked = 0;
+	int failed = 0;
+
+	st = queue_for(ctx, h[0].job->dir, &q, &error);
+	for (i = 0; i < n; i++)
+		if (st != TICKET_OK)
+			held_failed(&h[i], st, error);
+		else
+			hold_one(q, &h[i]);
+	for (i = 0; i < n; i++)
+		if (h[i].pending) {
+			link_one(q, &h[i]);
+			linked += h[i].pending;
+		}
+	if (linked > 0 && ticket_maildir_sync_new(q->cfg->dir, &error) < 0)
+		for (i = 0; i < n; i++)
+			if (h[i].pending)
+				held_failed(&h[i], TICKET_ERR_TEMP, error);
+	for (i = 0; i < n; i++) {
+		if (h[i].pending)
+			index_one(q, &h[i]);
+		failed |= h[i].job->reply[0] == '4';
+		ticket_delivery_done(&h[i].d);
+		ticket_maildir_discard(&h[i].sp);
+	}
+	ctx->messages += n;
+	ctx->rounds++;
 	/* a fault may have left the index in a state best not reused */
-	if (st != TICKET_OK && q != NULL)
+	if (failed && q != NULL)
 		ticket_queue_release(q);
+}
+
+/* The lmtp_server hook: the jobs of one delivery round, grouped by
+ * queue. */
+static void deliver_jobs(void *vctx, struct lmtp_job *const *jobs, size_t n)
+{
+	struct held *h = calloc(n, sizeof(*h));
+	char *taken = calloc(n, 1);
+	size_t i, j, m;
+
+	for (i = 0; i < n; i++) {
+		if (h == NULL || taken == NULL) {
+			snprintf(jobs[i]->reply, LMTP_REPLY_MAX,
+				 "451 4.3.0 ticketq: out of memory");
+			continue;
+		}
+		if (taken[i])
+			continue;
+		for (j = i, m = 0; j < n; j++)
+			if (!taken[j] &&
+			    strcmp(jobs[j]->dir, jobs[i]->dir) == 0) {
+				taken[j] = 1;
+				memset(&h[m], 0, sizeof(h[m]));
+				h[m++].job = jobs[j];
+			}
+		deliver_group(vctx, h, m);
+	}
+	free(taken);
+	free(h);
 }
 
 static void close_queues(struct lmtp_ctx *ctx)
@@ -324,8 +440,8 @@ static void log_listening(int fd, const struct lmtp_opts *o)
 static int serve(struct lmtp_ctx *ctx, const struct lmtp_opts *o, int fd)
 {
 	char hostname[128] = "localhost";
-	struct lmtp_hooks hooks = {lookup_rcpt, deliver_one, release_queues,
-				   ctx,		hostname,    0};
+	struct lmtp_hooks hooks = {lookup_rcpt, deliver_jobs, release_queues,
+				   ctx,		hostname,     0};
 	const char *owner_dir =
 		ctx->map ? ticket_qmap_dir(ctx->map, 0) : ctx->queue_dir;
 
@@ -347,7 +463,8 @@ static int serve(struct lmtp_ctx *ctx, const struct lmtp_opts *o, int fd)
 			  strerror(errno));
 		return TQ_TEMP;
 	}
-	log_info("LMTP: stopped");
+	log_info("LMTP: stopped (%llu messages in %llu commit rounds)",
+		 ctx->messages, ctx->rounds);
 	return TQ_OK;
 }
 
@@ -376,7 +493,7 @@ int tq_lmtp(struct tq_cli *cli)
 			      DEFAULT_SESSIONS,
 			      DEFAULT_TIMEOUT,
 			      0};
-	struct lmtp_ctx ctx = {cli->queue_dir, NULL, NULL, 0, 0};
+	struct lmtp_ctx ctx = {cli->queue_dir, NULL, NULL, 0, 0, 0, 0};
 	const char *error = "";
 	int first, fd, rc;
 

@@ -201,16 +201,21 @@ static enum ticket_status receive(struct ticket_queue *q,
 	return r < 0 ? TICKET_ERR_TEMP : TICKET_OK;
 }
 
-/* Stage 2: link it into new/ (d->existed), fsync new/, free sp.  On
- * failure the copy stays in tmp/ (sp->tmp_path) for the caller. */
+/* Stage 2: link it into new/ (d->existed), fsync new/ unless the
+ * caller does that for a group, free sp.  On failure the copy stays in
+ * tmp/ (sp->tmp_path) for the caller. */
 static enum ticket_status commit(struct ticket_queue *q,
 				 struct ticket_delivery *d,
-				 struct ticket_spool *sp, const char **error_r)
+				 struct ticket_spool *sp, int sync,
+				 const char **error_r)
 {
-	int existed;
+	int existed, r;
 
-	if (ticket_maildir_commit(q->cfg->dir, sp, d->name, &existed, error_r) <
-	    0)
+	r = sync ? ticket_maildir_commit(q->cfg->dir, sp, d->name, &existed,
+					 error_r)
+		 : ticket_maildir_link(q->cfg->dir, sp, d->name, &existed,
+				       error_r);
+	if (r < 0)
 		return TICKET_ERR_TEMP;
 	d->existed = existed;
 	d->in_maildir = 1;
@@ -251,7 +256,7 @@ static enum ticket_status spool_fd(struct ticket_queue *q,
 	st = receive(q, o, d, sp, error_r);
 	if (st != TICKET_OK || d->outcome != TICKET_STORED || o->hold)
 		return st;
-	st = commit(q, d, sp, error_r);
+	st = commit(q, d, sp, 1, error_r);
 	ticket_maildir_discard(sp);
 	if (st != TICKET_OK)
 		ticket_delivery_done(d);
@@ -271,7 +276,7 @@ enum ticket_status ticket_deliver(struct ticket_queue *q,
 	char path[4096 + 128];
 	enum ticket_status st;
 
-	if (o->from != TICKET_FROM_HELD)
+	if (o->from != TICKET_FROM_HELD && o->from != TICKET_FROM_LINKED)
 		memset(d, 0, sizeof(*d));
 	if (o->from == TICKET_FROM_MAILDIR) {
 		d->in_maildir = 1;
@@ -285,10 +290,13 @@ enum ticket_status ticket_deliver(struct ticket_queue *q,
 		return st;
 	if (o->from == TICKET_FROM_FD)
 		st = spool_fd(q, o, d, error_r);
+	else if (o->from == TICKET_FROM_HELD)
+		st = commit(q, d, o->spool, !o->defer_sync, error_r);
 	else
-		st = commit(q, d, o->spool, error_r);
+		st = TICKET_OK; /* TICKET_FROM_LINKED */
 	if (st != TICKET_OK || d->outcome != TICKET_STORED ||
-	    (o->from == TICKET_FROM_FD && o->hold))
+	    (o->from == TICKET_FROM_FD && o->hold) ||
+	    (o->from == TICKET_FROM_HELD && o->defer_sync))
 		return st;
 	if ((st = open_index(q, error_r)) != TICKET_OK) {
 		ticket_delivery_done(d);

@@ -40,6 +40,10 @@ enum ticket_deliver_from {
 			      * the same d): into new/, indexed */
 	TICKET_FROM_MAILDIR, /* path, name: already in new/ or cur/
 			      * (reindex, retries): indexed */
+	TICKET_FROM_LINKED,  /* a group's copy: linked into new/ by
+			      * TICKET_FROM_HELD with defer_sync, new/
+			      * synced since (ticket_maildir_sync_new),
+			      * the same d: indexed */
 };
 
 struct ticket_deliver_opts {
@@ -53,6 +57,10 @@ struct ticket_deliver_opts {
 	struct ticket_spool *spool; /* hold: set; TICKET_FROM_HELD: taken
 				     * over on success, left as it is (the
 				     * copy in tmp/) on failure */
+	int defer_sync;		    /* TICKET_FROM_HELD: link into new/ and
+				     * stop, not indexed; the caller syncs
+				     * new/ once for a group of messages,
+				     * then indexes each (TICKET_FROM_LINKED) */
 	const char *path;	    /* TICKET_FROM_MAILDIR */
 	const char *name;	    /* its Maildir name (the dedup key) */
 };

@@ -271,16 +271,14 @@ int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
 	return 0;
 }
 
-int ticket_maildir_commit(const char *dir, struct ticket_spool *sp,
-			  const char *name, int *existed_r,
-			  const char **error_r)
+int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
+			const char *name, int *existed_r, const char **error_r)
 {
-	char path[4096 + 256], newdir[4096 + 8];
+	char path[4096 + 256];
 	int saved;
 
 	*existed_r = 0;
-	snprintf(newdir, sizeof(newdir), "%s/new", dir);
-	snprintf(path, sizeof(path), "%s/%s", newdir, name);
+	snprintf(path, sizeof(path), "%s/new/%s", dir, name);
 	if (link(sp->tmp_path, path) < 0) {
 		if (errno != EEXIST) {
 			saved = errno;
@@ -292,7 +290,24 @@ int ticket_maildir_commit(const char *dir, struct ticket_spool *sp,
 	}
 	unlink(sp->tmp_path);
 	sp->tmp_path[0] = '\0';
+	return 0;
+}
+
+int ticket_maildir_sync_new(const char *dir, const char **error_r)
+{
+	char newdir[4096 + 8];
+
+	snprintf(newdir, sizeof(newdir), "%s/new", dir);
 	return safefile_fsync_dir(newdir, error_r);
+}
+
+int ticket_maildir_commit(const char *dir, struct ticket_spool *sp,
+			  const char *name, int *existed_r,
+			  const char **error_r)
+{
+	if (ticket_maildir_link(dir, sp, name, existed_r, error_r) < 0)
+		return -1;
+	return ticket_maildir_sync_new(dir, error_r);
 }
 
 void ticket_maildir_discard(struct ticket_spool *sp)

@@ -36,6 +36,17 @@ int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
 			   uint64_t max, struct ticket_spool *sp,
 			   const char **error_r);
 
+/* ticket_maildir_link - the spool into DIR/new/NAME (link, so an
+ * existing NAME is never replaced: *existed_r = 1), the temp file
+ * removed; not durable until ticket_maildir_sync_new.  0, or -1 with
+ * error_r and errno (the spool left in tmp/). */
+int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
+			const char *name, int *existed_r, const char **error_r);
+
+/* ticket_maildir_sync_new - fsync DIR/new: every link made there so
+ * far is durable.  0, or -1 with error_r. */
+int ticket_maildir_sync_new(const char *dir, const char **error_r);
+
 /* ticket_maildir_commit - move the spool to DIR/new/NAME (link, so an
  * existing NAME is never replaced: *existed_r = 1), remove the temp
  * file, fsync new/.  0, or -1 with error_r and errno. */

@@ -15,6 +15,13 @@ message is done only when every recipient got a 2xx; anything else
   lmtp_client.py ADDR raw
       send stdin as it is (bytes, \\r\\n where given), half-close, and
       print every reply line the server sends until it closes.
+  lmtp_client.py ADDR group PID FILE...
+      one session per FILE, each message sent up to its final dot; once
+      the server (PID; ADDR HOST:PORT) has read all of it (send and
+      receive queues in /proc/net/tcp empty), it is stopped (SIGSTOP), every
+      final dot sent, and it is continued: all messages end in one
+      round of the server (a group commit); prints "FILE TEXT" per
+      message.
   lmtp_client.py ADDR hold-data
       LHLO, MAIL, RCPT, DATA, half a message, then close without the
       final dot (a client that vanishes mid-DATA); prints the replies.
@@ -22,6 +29,7 @@ message is done only when every recipient got a 2xx; anything else
 ADDR is unix:PATH or HOST:PORT.
 """
 import os
+import signal
 import socket
 import sys
 import threading
@@ -72,8 +80,10 @@ class Session:
     def send(self, data):
         self.sock.sendall(data)
 
-    def deliver(self, message, sender, rcpts):
-        """One transaction, pipelined: a list of (code, text) per rcpt."""
+    def deliver(self, message, sender, rcpts, dot=True):
+        """One transaction, pipelined: a list of (code, text) per rcpt
+        (without dot: the message sent without its final dot, nothing
+        read after the 354)."""
         body = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
@@ -93,6 +103,9 @@ class Session:
         if not any(ok):
             raise ConnectionError("no recipient accepted")
         self.expect(354)
+        if not dot:
+            self.send(body)
+            return []
         self.send(body + b".\r\n")
         return [self.reply() for r, good in zip(rcpts, ok) if good]
 
@@ -199,6 +212,48 @@ def cmd_raw(addr):
     return 0
 
 
+def server_unread(port):
+    """Bytes on their way to the server (TCP port, on 127.0.0.1) that
+    it has not yet read: its sessions' receive queues and its clients'
+    send queues in /proc/net/tcp."""
+    total = 0
+    with open("/proc/net/tcp") as fh:
+        for ln in fh.readlines()[1:]:
+            f = ln.split()
+            tx, rx = (int(x, 16) for x in f[4].split(":"))
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
+                total += rx
+            elif int(f[2].split(":")[1], 16) == port:
+                total += tx
+    return total
+
+
+def cmd_group(addr, pid, files):
+    sessions = []
+    for f in files:
+        sess = Session(addr)
+        with open(f, "rb") as fh:
+            sess.deliver(fh.read(), "sender@client.test",
+                         ["support@tickets.test"], dot=False)
+        sessions.append(sess)
+    port = int(addr.rsplit(":", 1)[1])
+    deadline = time.time() + 30
+    while server_unread(port) and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for sess in sessions:
+            sess.send(b".\r\n")
+        time.sleep(0.2)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    for f, sess in zip(files, sessions):
+        code, text = sess.reply()
+        print("%s %s" % (f, text))
+        sess.close()
+    return 0
+
+
 def cmd_hold_data(addr):
     sess = Session(addr)
     sess.send(b"MAIL FROM:<a@client.test>\r\nRCPT TO:<support@tickets.test>\r\n"
@@ -218,6 +273,8 @@ def main():
         return cmd_send(addr, sys.argv[3:])
     if cmd == "raw":
         return cmd_raw(addr)
+    if cmd == "group":
+        return cmd_group(addr, int(sys.argv[3]), sys.argv[4:])
     if cmd == "hold-data":
         return cmd_hold_data(addr)
     print(__doc__, file=sys.stderr)
