@@ -50,9 +50,9 @@
 
 #include <sqlite3.h>
 
-#include "lib/crypto.h"
 #include "lib/errorf.h"
 #include "ticket/ticket_ioerr.h"
+#include "ticket/ticket_id.h"
 #include "ticket/ticket_store.h"
 
 struct ticket_store {
@@ -901,15 +901,23 @@ static int event_row(sqlite3_stmt *stmt, const struct visit *v,
 	return v->fn.event(v->ctx, &ev, error_r);
 }
 
-/* A fresh claim token into token (TICKET_CLAIM_LEN + 1 bytes). */
+/* A fresh claim token into token (TICKET_CLAIM_LEN + 1 bytes), from
+ * the kernel's CSPRNG (ticket_id_random: ticketq does not load
+ * libcrypto, see ticket_id.c). */
 static int new_token(struct ticket_store *st, char *token, const char **error_r)
 {
-	if (crypto_random_hex(TICKET_CLAIM_LEN / 2, token,
-			      TICKET_CLAIM_LEN + 1) == 0)
-		return 0;
-	st->temp = 1;
-	*error_r = "tickets.db: no random bytes for a claim token (OpenSSL)";
-	return -1;
+	unsigned char raw[TICKET_CLAIM_LEN / 2];
+	size_t i;
+
+	if (ticket_id_random(raw, sizeof(raw)) < 0) {
+		st->temp = 1;
+		*error_r = "tickets.db: no random bytes for a claim token "
+			   "(getrandom)";
+		return -1;
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(token + 2 * i, 3, "%02x", raw[i]);
+	return 0;
 }
 
 int ticket_store_claim_event(struct ticket_store *st,

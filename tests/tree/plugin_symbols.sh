@@ -7,7 +7,8 @@
 # the broker's server side, or the ticket queue (ticket_*, GMime,
 # SQLite).  Every symbol counts (nm, not only nm -D: the build tree's
 # copy is not stripped); the dynamic table exports sasl_client_plug_init
-# and nothing else.
+# and nothing else.  And ticketq, started once per message by the MTA,
+# loads neither libcrypto nor libcurl (their start-up cost: ticket_id.c).
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init plugin_symbols
 t_need nm
@@ -38,4 +39,12 @@ EOF
 exports=$(nm -D --defined-only "$so" | awk '{ print $NF }' | sort | tr '\n' ' ')
 t_eq "$exports" "sasl_client_plug_init " "exports only sasl_client_plug_init"
 echo "$(wc -l <"$T/all") symbols in $(basename "$so")"
+tq=$top_builddir/postfix-tool/ticketq
+if [ -f "$tq" ] && command -v readelf >/dev/null 2>&1; then
+	needed=$(readelf -d "$tq" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	case $needed in
+	*libcrypto* | *libssl* | *libcurl*) t_fail "ticketq loads $needed" ;;
+	*) t_pass "ticketq loads no libcrypto, libssl or libcurl ($needed)" ;;
+	esac
+fi
 t_done
