@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/number.h"
 #include "lib/strbuf.h"
 #include "ticket/lmtp_proto.h"
 
@@ -145,16 +146,10 @@ static int take_path(const char **s, const char *end, struct lmtp_command *cmd)
 /* size_param - SIZE=digits; 0, or -1 */
 static int size_param(const char *v, size_t len, uint64_t *size_r)
 {
-	uint64_t n = 0;
-	size_t i;
+	unsigned long long n;
 
-	if (len == 0 || len > 19)
+	if (number_parse_len(v, len, 0, UINT64_MAX, &n) < 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		n = n * 10 + (uint64_t)(v[i] - '0');
-	}
 	*size_r = n;
 	return 0;
 }
