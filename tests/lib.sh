@@ -254,10 +254,12 @@ json.dump(d, open(path, "w"))
 EOP
 }
 
-# om_authorize ACCOUNT - device-flow authorization against the mock
+# om_authorize ACCOUNT - device-flow authorization against the mock: a
+# test's set-up, so never under valgrind (the flows themselves run under
+# it in cli_flows.sh (browser, paste) and cli_identity.sh (device))
 om_authorize() {
 	mock_ctl config '{"device_interval": 1}' >/dev/null &&
-		oauthmail authorize "$1" --device >"$T/authorize.out" 2>&1
+		"$OAUTHMAIL_BIN" authorize "$1" --device >"$T/authorize.out" 2>&1
 }
 
 # Optional parts: the mock identity provider and the real-peer rig.
