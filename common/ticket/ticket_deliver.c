@@ -122,7 +122,7 @@ static void mark_unparsed(struct ticket_mail *m)
 static int parse_spool(struct ticket_queue *q, const struct ticket_spool *sp,
 		       struct ticket_delivery *d, const char **error_r)
 {
-	int fd = open(sp->tmp_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = ticket_maildir_open_spool(sp);
 
 	if (fd < 0) {
 		*error_r = errorf("open %s: %s", sp->tmp_path, strerror(errno));
@@ -187,7 +187,8 @@ static enum ticket_status receive(struct ticket_queue *q,
 		return TICKET_ERR_TEMP;
 	}
 	r = ticket_maildir_receive(q->cfg->dir, o->in_fd, prepend,
-				   q->cfg->max_message_size, sp, error_r);
+				   q->cfg->max_message_size,
+				   !(o->hold && o->named_hold), sp, error_r);
 	d->size = sp->size;
 	if (r == 0 && (sp->too_large || sp->size == strlen(prepend)))
 		d->outcome = sp->too_large ? TICKET_TOO_LARGE : TICKET_EMPTY;

@@ -54,6 +54,10 @@ struct ticket_deliver_opts {
 	int hold;		    /* TICKET_FROM_FD: stop once durable in
 				 * tmp/ and parsed (our replies go to new/
 				 * only once sent) */
+	int named_hold;		    /* hold: keep the copy under a name in
+				     * tmp/ (a reply left there when it
+				     * cannot be recorded); else the copy
+				     * may have none (O_TMPFILE) */
 	struct ticket_spool *spool; /* hold: set; TICKET_FROM_HELD: taken
 				     * over on success, left as it is (the
 				     * copy in tmp/) on failure */

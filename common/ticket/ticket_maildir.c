@@ -21,6 +21,13 @@
  * removed, so the caller can exit 75 and the MTA retries.  A message over the size limit is reported
  * as too_large, not as an error.  Killed deliveries leave files in
  * tmp/ only; ticket_maildir_clean_tmp removes them after 36 hours.
+ *
+ * Where the system has them, the temp file has no name at all
+ * (O_TMPFILE, linked into new/ by linkat through /proc/self/fd): a
+ * killed delivery leaves nothing, and there is no name to create and
+ * remove per message (ext4 without a journal scans past every recently
+ * deleted inode at each create: 12% of a delivery's time, measured with
+ * perf).  A reply held while sendmail runs keeps a name (named_hold).
  */
 #include "oauthmail-config.h"
 
@@ -83,6 +90,43 @@ static int open_tmp(const char *dir, char *path, size_t size)
 			return fd;
 	}
 	return -1;
+}
+
+/* The /proc name of an unnamed spool file (linkat, reopening). */
+static void proc_path(const struct ticket_spool *sp, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", sp->fd);
+}
+
+/* A file without a name in DIR/tmp (O_TMPFILE): no create and unlink
+ * of a name per message (ext4 without a journal scans past every
+ * recently deleted inode at each create), nothing left by a crash.
+ * -1 where there are none (NFS, no /proc to link it by): the caller
+ * makes a named one. */
+static int open_unnamed(const char *dir, struct ticket_spool *sp)
+{
+	int fd;
+
+	if (access("/proc/self/fd", X_OK) < 0)
+		return -1;
+	snprintf(sp->tmp_path, sizeof(sp->tmp_path), "%s/tmp", dir);
+	fd = open(sp->tmp_path, O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	sp->fd = fd;
+	/* for error texts: "write DIR/tmp/(unnamed): No space left..." */
+	snprintf(sp->tmp_path, sizeof(sp->tmp_path), "%s/tmp/(unnamed)", dir);
+	return fd;
+}
+
+int ticket_maildir_open_spool(const struct ticket_spool *sp)
+{
+	char path[64];
+
+	if (sp->fd < 0)
+		return open(sp->tmp_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	proc_path(sp, path, sizeof(path));
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* Header block: keep it (capped) and find the first empty line. */
@@ -191,11 +235,13 @@ static int receive_fail(int fd, struct ticket_spool *sp, const char *what,
 
 	if (fd >= 0)
 		close(fd);
-	unlink(sp->tmp_path);
+	if (sp->fd < 0)
+		unlink(sp->tmp_path);
 	errno = saved;
 	*error_r = errorf("%s %s: %s", what, sp->tmp_path,
 			  ticket_ioerr_text(errno));
 	sp->tmp_path[0] = '\0';
+	sp->fd = -1;
 	return -1;
 }
 
@@ -233,15 +279,19 @@ static void stamp_mtime(int fd)
 }
 
 int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
-			   uint64_t max, struct ticket_spool *sp,
+			   uint64_t max, int unnamed, struct ticket_spool *sp,
 			   const char **error_r)
 {
 	struct copy_state cs;
-	int fd, ret;
+	int fd = -1, ret;
 
 	memset(sp, 0, sizeof(*sp));
+	sp->fd = -1;
 	strbuf_init(&sp->headers, TICKET_HEADERS_MAX);
-	fd = open_tmp(dir, sp->tmp_path, sizeof(sp->tmp_path));
+	if (unnamed)
+		fd = open_unnamed(dir, sp);
+	if (fd < 0)
+		fd = open_tmp(dir, sp->tmp_path, sizeof(sp->tmp_path));
 	if (fd < 0)
 		return receive_fail(-1, sp, "create", error_r);
 	if (digests_init(&cs) < 0) {
@@ -259,16 +309,31 @@ int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
 		return receive_fail(fd, sp, "write", error_r);
 	if (sp->too_large) {
 		close(fd);
-		unlink(sp->tmp_path);
+		if (sp->fd < 0)
+			unlink(sp->tmp_path);
 		sp->tmp_path[0] = '\0';
+		sp->fd = -1;
 		return 0;
 	}
 	stamp_mtime(fd);
 	if (fsync(fd) < 0)
 		return receive_fail(fd, sp, "fsync", error_r);
+	if (sp->fd >= 0) /* unnamed: open until it is linked */
+		return 0;
 	if (close(fd) < 0)
 		return receive_fail(-1, sp, "close", error_r);
 	return 0;
+}
+
+/* The spool's file gone from tmp/ (unlinked, or closed if unnamed). */
+static void discard_file(struct ticket_spool *sp)
+{
+	if (sp->tmp_path[0] != '\0' && sp->fd >= 0)
+		close(sp->fd);
+	else if (sp->tmp_path[0] != '\0')
+		unlink(sp->tmp_path);
+	sp->tmp_path[0] = '\0';
+	sp->fd = -1;
 }
 
 int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
@@ -277,9 +342,18 @@ int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
 	char path[4096 + 256];
 	int saved;
 
+	char from[64];
+	int r;
+
 	*existed_r = 0;
 	snprintf(path, sizeof(path), "%s/new/%s", dir, name);
-	if (link(sp->tmp_path, path) < 0) {
+	if (sp->fd >= 0) {
+		proc_path(sp, from, sizeof(from));
+		r = linkat(AT_FDCWD, from, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	} else {
+		r = link(sp->tmp_path, path);
+	}
+	if (r < 0) {
 		if (errno != EEXIST) {
 			saved = errno;
 			*error_r = errorf("link %s: %s", path, strerror(errno));
@@ -288,8 +362,7 @@ int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
 		}
 		*existed_r = 1;
 	}
-	unlink(sp->tmp_path);
-	sp->tmp_path[0] = '\0';
+	discard_file(sp);
 	return 0;
 }
 
@@ -312,9 +385,7 @@ int ticket_maildir_commit(const char *dir, struct ticket_spool *sp,
 
 void ticket_maildir_discard(struct ticket_spool *sp)
 {
-	if (sp->tmp_path[0] != '\0')
-		unlink(sp->tmp_path);
-	sp->tmp_path[0] = '\0';
+	discard_file(sp);
 	strbuf_free(&sp->headers);
 }
 
@@ -325,6 +396,7 @@ int ticket_maildir_store(const char *dir, const char *name, const void *data,
 	int fd;
 
 	memset(&sp, 0, sizeof(sp));
+	sp.fd = -1;
 	strbuf_init(&sp.headers, 0);
 	fd = open_tmp(dir, sp.tmp_path, sizeof(sp.tmp_path));
 	if (fd < 0)

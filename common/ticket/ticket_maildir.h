@@ -13,7 +13,10 @@
 /* One message on its way in: the temp file in tmp/ and what was
  * learnt while copying it. */
 struct ticket_spool {
-	char tmp_path[4096];
+	char tmp_path[4096];	     /* its name (DIR/tmp/(unnamed) for a file
+			      * without one: error texts only) */
+	int fd;			     /* a file without a name (O_TMPFILE), open
+			      * until linked or discarded; else -1 */
 	uint64_t size;		     /* bytes stored */
 	unsigned char body_hash[32]; /* SHA-256 after the first empty line */
 	struct strbuf headers;	     /* the header block (capped) */
@@ -29,12 +32,19 @@ struct ticket_maildir_entry {
 
 /* ticket_maildir_receive - copy in_fd to a new file in DIR/tmp
  * (O_EXCL, 0640), dropping a leading mbox "From " line and putting
- * prepend (may be NULL) first; fsync it.  Over max bytes (0 = no
- * limit) the file is removed and too_large set.  0, or -1 with
- * error_r and errno (ENOSPC, EIO, ...) and nothing left in tmp/. */
+ * prepend (may be NULL) first; fsync it.  With unnamed, a file without
+ * a name where the system has them (O_TMPFILE; a named one elsewhere):
+ * nothing to remove afterwards, nothing left by a crash.  Over max
+ * bytes (0 = no limit) the file is removed and too_large set.  0, or
+ * -1 with error_r and errno (ENOSPC, EIO, ...) and nothing left in
+ * tmp/. */
 int ticket_maildir_receive(const char *dir, int in_fd, const char *prepend,
-			   uint64_t max, struct ticket_spool *sp,
+			   uint64_t max, int unnamed, struct ticket_spool *sp,
 			   const char **error_r);
+
+/* ticket_maildir_open_spool - a new descriptor to read the spool's file
+ * from its start, or -1 with errno */
+int ticket_maildir_open_spool(const struct ticket_spool *sp);
 
 /* ticket_maildir_link - the spool into DIR/new/NAME (link, so an
  * existing NAME is never replaced: *existed_r = 1), the temp file

@@ -615,8 +615,10 @@ static enum ticket_status spool_text(struct ticket_queue *q, const char *text,
 				     struct ticket_spool *sp,
 				     const char **error_r)
 {
-	struct ticket_deliver_opts o = {
-		.from = TICKET_FROM_FD, .hold = 1, .spool = sp};
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_FD,
+					.hold = 1,
+					.named_hold = 1,
+					.spool = sp};
 	const char *error = "cannot create a memory file";
 	enum ticket_status st = TICKET_ERR_TEMP;
 

@@ -18,7 +18,8 @@ message is done only when every recipient got a 2xx; anything else
   lmtp_client.py ADDR group PID FILE...
       one session per FILE, each message sent up to its final dot; once
       the server (PID; ADDR HOST:PORT) has read all of it (send and
-      receive queues in /proc/net/tcp empty), it is stopped (SIGSTOP), every
+      receive queues in /proc/net/tcp empty), it is stopped (SIGSTOP, and every
+      thread seen in state T), every
       final dot sent, and it is continued: all messages end in one
       round of the server (a group commit); prints "FILE TEXT" per
       message.
@@ -212,20 +213,33 @@ def cmd_raw(addr):
     return 0
 
 
-def server_unread(port):
-    """Bytes on their way to the server (TCP port, on 127.0.0.1) that
-    it has not yet read: its sessions' receive queues and its clients'
-    send queues in /proc/net/tcp."""
-    total = 0
+def queued(port):
+    """(bytes the server on TCP port has received but not read, bytes
+    its clients have sent that it has not received) from /proc/net/tcp"""
+    unread = unsent = 0
     with open("/proc/net/tcp") as fh:
         for ln in fh.readlines()[1:]:
             f = ln.split()
             tx, rx = (int(x, 16) for x in f[4].split(":"))
             if int(f[1].split(":")[1], 16) == port and f[3] == "01":
-                total += rx
+                unread += rx
             elif int(f[2].split(":")[1], 16) == port:
-                total += tx
-    return total
+                unsent += tx
+    return unread, unsent
+
+
+def server_unread(port):
+    """Bytes on their way to the server that it has not yet read."""
+    return sum(queued(port))
+
+
+def stopped(pid):
+    """Has every thread of pid stopped (state T in /proc)?"""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as fh:
+            if fh.read().rsplit(")", 1)[1].split()[0] != "T":
+                return False
+    return True
 
 
 def cmd_group(addr, pid, files):
@@ -241,10 +255,15 @@ def cmd_group(addr, pid, files):
     while server_unread(port) and time.time() < deadline:
         time.sleep(0.02)
     os.kill(pid, signal.SIGSTOP)
+    deadline = time.time() + 10
+    while not stopped(pid) and time.time() < deadline:
+        time.sleep(0.01)
     try:
         for sess in sessions:
             sess.send(b".\r\n")
-        time.sleep(0.2)
+        while queued(port)[1] and time.time() < deadline:
+            time.sleep(0.01)  # every dot in the server's receive queue
+        time.sleep(0.1)
     finally:
         os.kill(pid, signal.SIGCONT)
     for f, sess in zip(files, sessions):

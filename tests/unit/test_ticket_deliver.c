@@ -126,8 +126,10 @@ static void test_envelope(struct ticket_queue *q)
 static void test_hold(struct ticket_queue *q)
 {
 	struct ticket_spool sp;
-	struct ticket_deliver_opts o = {
-		.from = TICKET_FROM_FD, .hold = 1, .spool = &sp};
+	struct ticket_deliver_opts o = {.from = TICKET_FROM_FD,
+					.hold = 1,
+					.named_hold = 1,
+					.spool = &sp};
 	struct ticket_delivery d;
 	const char *error = NULL;
 	int before = testutil_count(dir, "new");

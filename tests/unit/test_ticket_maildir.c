@@ -78,7 +78,7 @@ static void test_receive(void)
 	FILE *f;
 
 	check_int("receive",
-		  ticket_maildir_receive(dir, fd, "Return-Path: <a@x>\n", 0,
+		  ticket_maildir_receive(dir, fd, "Return-Path: <a@x>\n", 0, 0,
 					 &sp, &error),
 		  0);
 	close(fd);
@@ -100,7 +100,7 @@ static void test_receive(void)
 	if (f != NULL)
 		fclose(f);
 	fd = input(msg);
-	ticket_maildir_receive(dir, fd, NULL, 0, &sp, &error);
+	ticket_maildir_receive(dir, fd, NULL, 0, 0, &sp, &error);
 	close(fd);
 	check_int("commit again",
 		  ticket_maildir_commit(dir, &sp, "key1", &existed, &error), 0);
@@ -110,6 +110,59 @@ static void test_receive(void)
 	check_int("tmp empty", tmp_files(), 0);
 }
 
+/* An unnamed spool (O_TMPFILE): nothing in tmp/ at any point, readable
+ * through ticket_maildir_open_spool, linked into new/ whole; a second
+ * copy of the same name is dropped, and a discarded one leaves nothing. */
+static void test_unnamed(void)
+{
+	static const char msg[] = "Subject: unnamed\n\nbody\n";
+	struct ticket_spool sp;
+	const char *error;
+	char path[512], buf[64];
+	int fd = input(msg), existed, rfd;
+	ssize_t n;
+
+	check_int("receive unnamed",
+		  ticket_maildir_receive(dir, fd, NULL, 0, 1, &sp, &error), 0);
+	close(fd);
+	check_true("no name where O_TMPFILE works", sp.fd >= 0);
+	check_int("nothing visible in tmp", tmp_files(), 0);
+	rfd = ticket_maildir_open_spool(&sp);
+	n = rfd >= 0 ? read(rfd, buf, sizeof(buf) - 1) : -1;
+	if (rfd >= 0)
+		close(rfd);
+	buf[n > 0 ? n : 0] = '\0';
+	check_str("readable from its start", buf, msg);
+	check_int("commit",
+		  ticket_maildir_commit(dir, &sp, "unnamed1", &existed, &error),
+		  0);
+	check_int("linked", existed, 0);
+	check_int("descriptor closed", sp.fd, -1);
+	ticket_maildir_discard(&sp);
+	snprintf(path, sizeof(path), "%s/new/unnamed1", dir);
+	rfd = open(path, O_RDONLY);
+	n = rfd >= 0 ? read(rfd, buf, sizeof(buf) - 1) : -1;
+	if (rfd >= 0)
+		close(rfd);
+	buf[n > 0 ? n : 0] = '\0';
+	check_str("stored whole", buf, msg);
+	fd = input(msg);
+	ticket_maildir_receive(dir, fd, NULL, 0, 1, &sp, &error);
+	close(fd);
+	check_int("again",
+		  ticket_maildir_commit(dir, &sp, "unnamed1", &existed, &error),
+		  0);
+	check_int("the existing copy kept", existed, 1);
+	ticket_maildir_discard(&sp);
+	fd = input(msg);
+	ticket_maildir_receive(dir, fd, NULL, 0, 1, &sp, &error);
+	close(fd);
+	ticket_maildir_discard(&sp);
+	check_int("discarded: nothing in tmp", tmp_files(), 0);
+	check_int("discarded: descriptor closed", sp.fd, -1);
+	unlink(path);
+}
+
 static void test_limits(void)
 {
 	struct ticket_spool sp;
@@ -117,13 +170,13 @@ static void test_limits(void)
 	int fd = input("Subject: big\n\n0123456789012345678901234567890\n");
 
 	check_int("too large is not an error",
-		  ticket_maildir_receive(dir, fd, NULL, 16, &sp, &error), 0);
+		  ticket_maildir_receive(dir, fd, NULL, 16, 0, &sp, &error), 0);
 	close(fd);
 	check_int("too large", sp.too_large, 1);
 	ticket_maildir_discard(&sp);
 	check_int("nothing left in tmp", tmp_files(), 0);
 	fd = input("Fro");
-	ticket_maildir_receive(dir, fd, NULL, 0, &sp, &error);
+	ticket_maildir_receive(dir, fd, NULL, 0, 0, &sp, &error);
 	close(fd);
 	check_int("tiny message kept whole", (long long)sp.size, 3);
 	ticket_maildir_discard(&sp);
@@ -144,7 +197,7 @@ static void test_write_error(void)
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	setrlimit(RLIMIT_FSIZE, &small);
-	r = ticket_maildir_receive(dir, fd, NULL, 0, &sp, &error);
+	r = ticket_maildir_receive(dir, fd, NULL, 0, 0, &sp, &error);
 	saved = errno;
 	setrlimit(RLIMIT_FSIZE, &old);
 	close(fd);
@@ -195,6 +248,7 @@ int main(void)
 		mkdir(path, 0750);
 	}
 	test_receive();
+	test_unnamed();
 	test_limits();
 	test_write_error();
 	test_store_list();
