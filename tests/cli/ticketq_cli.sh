@@ -66,7 +66,7 @@ t_eq "$(ls "$Q/tmp" | wc -l | tr -d ' ')" 0 "tmp/ empty"
 ticketq --queue "$T/nowhere" deliver <"$C/002-latin1-qp.eml" >"$T/out"
 t_eq $? 75 "no queue: 75, the MTA retries"
 t_grep "^4\.3\.5 ticketq: .*not a ticket queue.*ticketq init" "$T/out" "says how to fix"
-tq deliver --bogus <"$C/002-latin1-qp.eml" >"$T/out"
+tq_plain deliver --bogus <"$C/002-latin1-qp.eml" >"$T/out"
 t_eq $? 75 "bad deliver options: 75, never a bounce"
 t_grep "^4\.3\.5 " "$T/out" "with 4.3.5"
 ticketq --bogus deliver <"$C/002-latin1-qp.eml" >"$T/out" 2>/dev/null
@@ -286,13 +286,13 @@ t_eq "$(envelope)" "alice@customer.example" "envelope: the requester only"
 echo x | tq reply "$A" --to 'not an address' >"$T/out" 2>&1
 t_eq $? 1 "--to garbage: usage"
 t_grep "\-\-to: not an address list" "$T/out" "says which option"
-echo x | tq reply "$A" --cc HELP@tickets.test >"$T/out" 2>&1
+echo x | tq_plain reply "$A" --cc HELP@tickets.test >"$T/out" 2>&1
 t_eq $? 1 "--cc the queue itself: usage"
 t_grep "queue's own address" "$T/out" "says it would loop"
-echo x | tq reply "$A" --to help >"$T/out" 2>&1
+echo x | tq_plain reply "$A" --to help >"$T/out" 2>&1
 t_eq $? 1 "--to a bare name: usage"
 t_grep "\-\-to: help: not a full address" "$T/out" "says why"
-echo x | tq reply "$A" --cc staff,bob@customer.example >"$T/out" 2>&1
+echo x | tq_plain reply "$A" --cc staff,bob@customer.example >"$T/out" 2>&1
 t_eq $? 1 "--cc a bare name: usage"
 echo x | tq reply "$A" --cc "$(seq -f 'u%g@customer.example' 1 101 | paste -sd, -)" >"$T/out" 2>&1
 t_eq $? 1 "--cc 101 addresses: usage"
