@@ -265,13 +265,14 @@ confined() {
 		exec setpriv --no-new-privs --inh-caps=-all --bounding-set="-all$caps" \
 			-- /usr/bin/oauthmail "$@"' sh "$rw" "$caps" "$@"
 }
-# token_file EXPIRES - an account pkgtest with a token file in the
-# package's token_dir, owned like it; its config is $WORK/pkgtest.conf.
+# token_file EXPIRES [AGE_DAYS] - an account pkgtest with a token file in
+# the package's token_dir, owned like it, its refresh token issued (and
+# last used) AGE_DAYS ago (default 0); its config is $WORK/pkgtest.conf.
 # Its refresh goes to a closed port on 127.0.0.1.
 token_file() {
 	printf 'token_dir = /var/lib/oauthmail\n[account pkgtest]\nauthority = http://127.0.0.1:1\nclient_id = c\nuser = t@example.test\n' \
 		>"$WORK/pkgtest.conf"
-	now=$(date +%s)
+	now=$(($(date +%s) - ${2:-0} * 86400))
 	printf '{"version":1,"account":"pkgtest","provider":"microsoft","client_id":"c","user":"t@example.test","scope":"s","access_token":"EwBpkgtest0123456789","refresh_token":"rt","access_expires":%s,"refresh_issued":%s,"authorized":%s,"last_refresh":%s,"reauth_needed":false,"failures":0}\n' \
 		"$1" "$now" "$now" "$now" >/var/lib/oauthmail/pkgtest.json
 	chmod 600 /var/lib/oauthmail/pkgtest.json
@@ -292,15 +293,30 @@ broker_hardened() {
 		fail "the token file lost token_dir's owner"
 	rm -f "$f" /var/lib/oauthmail/pkgtest.lock
 }
-# check_hardened - confined as oauthmail-check.service, oauthmail check
-# reads the token files (owned by postfix) and reports
+# check_hardened - confined as oauthmail-check.service and with the
+# unit's own arguments, oauthmail check reads the token files (owned by
+# postfix) and reports OK; weeks before the refresh token's 90-day horizon
+# (80 days unused) it warns, with the fix
 check_hardened() {
+	unit=/lib/systemd/system/oauthmail-check.service
+	args=$(sed -n 's|^ExecStart=/usr/bin/oauthmail check||p' "$unit")
+	echo "the unit runs: oauthmail check$args"
+	grep -q '^ExecStart=/usr/bin/oauthmail check' "$unit" || fail "$unit runs no oauthmail check"
 	token_file $(($(date +%s) + 3600))
-	confined oauthmail-check.service -c "$WORK/pkgtest.conf" check --warn-days 21 \
-		>"$WORK/check.out"
+	# shellcheck disable=SC2086
+	confined oauthmail-check.service -c "$WORK/pkgtest.conf" check $args >"$WORK/check.out"
 	echo "check exited $?"
 	cat "$WORK/check.out"
 	grep -q '^OAUTHMAIL OK - pkgtest' "$WORK/check.out" || fail "want OAUTHMAIL OK for pkgtest"
+	token_file $(($(date +%s) + 3600)) 80
+	# shellcheck disable=SC2086
+	confined oauthmail-check.service -c "$WORK/pkgtest.conf" check $args >"$WORK/check.out"
+	rc=$?
+	echo "80 days unused: check exited $rc"
+	cat "$WORK/check.out"
+	[ "$rc" -eq 1 ] || fail "80 days unused: want exit 1 (WARNING), got $rc"
+	grep -q '^OAUTHMAIL WARNING - pkgtest: refresh token expires in .*run: oauthmail refresh pkgtest --force' \
+		"$WORK/check.out" || fail "80 days unused: want the warning with its fix"
 	rm -f /var/lib/oauthmail/pkgtest.json /var/lib/oauthmail/pkgtest.lock
 }
 check postinst postinst_made
