@@ -339,11 +339,8 @@ static void discard_file(struct ticket_spool *sp)
 int ticket_maildir_link(const char *dir, struct ticket_spool *sp,
 			const char *name, int *existed_r, const char **error_r)
 {
-	char path[4096 + 256];
-	int saved;
-
-	char from[64];
-	int r;
+	char path[4096 + 256], from[64];
+	int saved, r;
 
 	*existed_r = 0;
 	snprintf(path, sizeof(path), "%s/new/%s", dir, name);

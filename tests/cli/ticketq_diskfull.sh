@@ -7,44 +7,17 @@
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init ticketq_diskfull
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
-[ "$(id -u)" -eq 0 ] || t_skip "mounting a tmpfs needs root"
-M=$T/mnt
-mkdir -p "$M"
-mount -t tmpfs -o size=2m,mode=0755 ticketq-diskfull "$M" 2>"$T/mount.err" ||
-	t_skip "mount -t tmpfs refused ($(cat "$T/mount.err")): cannot make a small disk"
-unmount() { umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null; }
-t_on_exit unmount
+. "$srcdir/diskfull-lib.sh"
+small_disk ticketq-diskfull
+t_on_exit small_disk_unmount
 Q=$M/q
 C=$srcdir/data/ticketq/corpus
 
 tq() { ticketq --queue "$Q" "$@"; }
 count() { ls "$Q/$1" | wc -l | tr -d ' '; }
 rows() { "$PYTHON3" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$Q/tickets.db" "$1"; }
-# leave KB kilobytes free on the tmpfs
-fill_to() {
-	rm -f "$M/filler"
-	avail=$(df --output=avail -B1 "$M" | tail -n 1 | tr -d ' ')
-	head -c $((avail - $1 * 1024)) /dev/zero >"$M/filler" 2>/dev/null
-}
-# message NAME TEXT_KB ATTACH_KB: a message with that much text and a
-# base64 attachment of that many (decoded) kilobytes
-message() {
-	"$PYTHON3" - "$@" <<'PY'
-import base64, os, sys
-name, text_kb, att_kb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-out = ["From: carla@customer.example", "To: help@tickets.test",
-       "Subject: disk full %s" % name, "Message-ID: <%s@diskfull.test>" % name,
-       "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
-       "--b", "Content-Type: text/plain", "", ("text " * 200 + "\n") * (text_kb + 1)]
-if att_kb:
-    out += ["--b", "Content-Type: application/octet-stream",
-            "Content-Disposition: attachment; filename=dump.bin",
-            "Content-Transfer-Encoding: base64", "",
-            base64.encodebytes(os.urandom(att_kb * 1024)).decode()]
-out.append("--b--")
-sys.stdout.write("\n".join(out) + "\n")
-PY
-}
+# message NAME TEXT_KB ATTACH_KB - sized_message to the queue
+message() { sized_message "$@" help@tickets.test; }
 
 tq init --address help@tickets.test >/dev/null || t_fail "init on the tmpfs"
 tq deliver <"$C/001-new-plain.eml" >/dev/null

@@ -9,11 +9,8 @@
 . "${srcdir:-$(dirname "$0")/..}/lib.sh"
 t_init ticketq_lmtp_diskfull
 [ -x "$TICKETQ_BIN" ] || t_skip "ticketq not built"
-[ "$(id -u)" -eq 0 ] || t_skip "mounting a tmpfs needs root"
-M=$T/mnt
-mkdir -p "$M"
-mount -t tmpfs -o size=2m,mode=0755 ticketq-lmtp-diskfull "$M" 2>"$T/mount.err" ||
-	t_skip "mount -t tmpfs refused ($(cat "$T/mount.err")): cannot make a small disk"
+. "$srcdir/diskfull-lib.sh"
+small_disk ticketq-lmtp-diskfull
 CLIENT="$PYTHON3 $srcdir/mock/lmtp_client.py"
 Q=$M/q
 SPID=""
@@ -23,7 +20,7 @@ SPID=""
 unmount() {
 	if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
 	[ "$t_failed" -eq 0 ] || cp -a "$Q" "$T/queue" 2>/dev/null
-	umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null
+	small_disk_unmount
 }
 t_on_exit unmount
 
@@ -69,34 +66,14 @@ print("integrity", one("PRAGMA integrity_check"))
 PY
 }
 st() { sed -n "s/^$1 //p" "$T/state"; }
-# leave KB kilobytes free on the tmpfs
-fill_to() {
-	rm -f "$M/filler"
-	avail=$(df --output=avail -B1 "$M" | tail -n 1 | tr -d ' ')
-	head -c $((avail - $1 * 1024)) /dev/zero >"$M/filler" 2>/dev/null
-}
-# messages NAME:TEXT_KB:ATTACH_KB... - $T/NAME.eml for each: that much
-# text and a base64 attachment of that many (decoded) kilobytes
+# messages NAME:TEXT_KB:ATTACH_KB... - $T/NAME.eml for each (sized_message)
 messages() {
-	"$PYTHON3" - "$T" "$@" <<'PY'
-import base64, os, sys
-for spec in sys.argv[2:]:
-    name, text_kb, att_kb = spec.split(":")
-    text_kb, att_kb = int(text_kb), int(att_kb)
-    out = ["From: carla@customer.example", "To: support@tickets.test",
-           "Subject: lmtp disk full %s" % name,
-           "Message-ID: <%s@diskfull.test>" % name,
-           "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
-           "--b", "Content-Type: text/plain", "", ("text " * 200 + "\n") * (text_kb + 1)]
-    if att_kb:
-        out += ["--b", "Content-Type: application/octet-stream",
-                "Content-Disposition: attachment; filename=dump.bin",
-                "Content-Transfer-Encoding: base64", "",
-                base64.encodebytes(os.urandom(att_kb * 1024)).decode()]
-    out.append("--b--")
-    with open(os.path.join(sys.argv[1], name + ".eml"), "w") as f:
-        f.write("\n".join(out) + "\n")
-PY
+	for spec in "$@"; do
+		IFS=: read -r name text att <<EOS
+$spec
+EOS
+		sized_message "$name" "$text" "$att" support@tickets.test >"$T/$name.eml" || return 1
+	done
 }
 # session NAME - one LMTP session, pipelined: the message NAME, then
 # NOOP, RSET, QUIT; the replies from DATA's 354 on, codes only, in a
